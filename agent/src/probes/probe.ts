@@ -1,0 +1,48 @@
+/**
+ * The one small interface every probe implements. `check`, the daemon's scheduler and the tests all
+ * run probes through `runProbe`, which owns what every probe shares: the timeout, the timing, and
+ * turning a thrown error into a failed result.
+ */
+import type { z } from 'zod';
+import type { MetricPoint } from '@algwatch/protocol/measurements';
+
+/** ProbeTarget is where a probe points: algwatch's reflector, or one of the site's SIP peers. */
+export interface ProbeTarget {
+  host: string;
+  /** Defaults are the probe's own (5060 SIP, 5061 SIP TLS, 3478 STUN). */
+  port?: number;
+  /** Short label written as the `target` tag; defaults to host[:port]. */
+  name?: string;
+}
+
+export interface ProbeContext {
+  /** Aborted when the runner's timeout fires or the agent shuts down. */
+  signal: AbortSignal;
+  /** Progress for a person waiting on a long probe (binding lifetime); the daemon ignores it. */
+  progress(message: string): void;
+}
+
+/**
+ * ProbeOutcome is what a probe found. A network outcome (no answer, refused, an error response) is
+ * an outcome with success=false, never an exception: probes throw only for bugs and bad options.
+ */
+export interface ProbeOutcome<Detail> {
+  success: boolean;
+  detail: Detail;
+  points: MetricPoint[];
+}
+
+export interface Probe<Options, Detail> {
+  /** Registry key and the name used in schedules; equals the probe's file name. */
+  readonly name: string;
+  readonly optionsSchema: z.ZodType<Options>;
+  readonly defaults: Options;
+  /** Default time budget for one run, in milliseconds. */
+  readonly timeoutMs: number;
+  run(ctx: ProbeContext, target: ProbeTarget, options: Options): Promise<ProbeOutcome<Detail>>;
+}
+
+/** targetLabel is the `target` tag value for a target. */
+export function targetLabel(target: ProbeTarget): string {
+  return target.name ?? (target.port ? `${target.host}:${target.port}` : target.host);
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { MetricPoint } from '@algwatch/protocol/measurements';
+import type { Probe, ProbeTarget } from './probe.js';
+
+/** ProbeRun is one finished run of one probe: what the daemon ships and `check` reports. */
+export interface ProbeRun<Detail> {
+  id: string;
+  probe: string;
+  target: ProbeTarget;
+  startedAt: number;
+  durationMs: number;
+  success: boolean;
+  /** One line, set when the probe failed to run at all (timeout, bad options, a bug). */
+  error?: string;
+  detail: Detail | null;
+  points: MetricPoint[];
+}
+
+export interface RunProbeOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+}
+
+/**
+ * runProbe runs one probe under a timeout. It never throws: a probe that throws or overruns its
+ * budget yields a run with success=false and a one-line error.
+ */
+export async function runProbe<Options, Detail>(
+  probe: Probe<Options, Detail>,
+  target: ProbeTarget,
+  options: Partial<Options> = {},
+  run: RunProbeOptions = {},
+): Promise<ProbeRun<Detail>> {
+  const startedAt = Date.now();
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(run.timeoutMs ?? probe.timeoutMs);
+  const signal = run.signal ? AbortSignal.any([timeout, run.signal]) : timeout;
+  const base = { id: randomUUID(), probe: probe.name, target, startedAt };
+  try {
+    const parsed = probe.optionsSchema.parse({ ...probe.defaults, ...options });
+    const outcome = await raceAbort(probe.run({ signal, progress: run.progress ?? (() => {}) }, target, parsed), signal);
+    return { ...base, durationMs: performance.now() - started, success: outcome.success, detail: outcome.detail, points: outcome.points };
+  } catch (err) {
+    const error = signal.aborted && timeout.aborted ? `timed out after ${run.timeoutMs ?? probe.timeoutMs} ms` : oneLine(err);
+    return { ...base, durationMs: performance.now() - started, success: false, error, detail: null, points: [] };
+  }
+}
+
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
+      (err) => { signal.removeEventListener('abort', onAbort); reject(err); },
+    );
+  });
+}
+
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0] ?? 'unknown error';
+}

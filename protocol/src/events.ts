@@ -1,0 +1,110 @@
+/**
+ * The agent <-> server wire contract, defined once. Agents connect to the socket.io namespace
+ * `/agent` with `auth: { token, agentId }`. Every message is parsed with these schemas at the
+ * boundary on both sides; every ack is `{ ok: true, ... } | { ok: false, error }`.
+ */
+import { z } from 'zod';
+import { metricPointSchema } from './measurements.js';
+import { SIP_TRANSPORTS } from './check-report.js';
+
+export const PROTOCOL_VERSION = 1;
+export const AGENT_NAMESPACE = '/agent';
+/** Socket.io's maxHttpBufferSize for agents: a results batch larger than this is refused. */
+export const MAX_MESSAGE_BYTES = 1_000_000;
+export const MAX_RESULTS_PER_BATCH = 200;
+
+export const PROBE_NAMES = ['sip-alg', 'stun-mapping', 'nat-behavior', 'binding-lifetime', 'sip-options', 'crlf-keepalive'] as const;
+export type ProbeName = (typeof PROBE_NAMES)[number];
+
+export const agentAuthSchema = z.object({
+  token: z.string().min(16).max(200),
+  agentId: z.string().min(1).max(100),
+});
+export type AgentAuth = z.infer<typeof agentAuthSchema>;
+
+/** A SIP peer of the site that keep-alive probes watch: PBX, trunk, registrar. */
+export const sipTargetSchema = z.object({
+  name: z.string().min(1).max(64),
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65535),
+  transport: z.enum(SIP_TRANSPORTS),
+  keepalive: z.enum(['options', 'crlf', 'both']).default('options'),
+});
+export type SipTarget = z.infer<typeof sipTargetSchema>;
+
+/** Cron expressions (node-cron syntax, optional seconds field) per probe; empty string disables. */
+export const scheduleSchema = z.object({
+  sipAlg: z.string().max(100),
+  stunMapping: z.string().max(100),
+  natBehavior: z.string().max(100),
+  bindingLifetime: z.string().max(100),
+  keepalive: z.string().max(100),
+});
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+export const DEFAULT_SCHEDULE: Schedule = {
+  sipAlg: '*/5 * * * *',
+  stunMapping: '* * * * *',
+  natBehavior: '0 * * * *',
+  bindingLifetime: '0 */6 * * *',
+  keepalive: '*/30 * * * * *',
+};
+
+export const agentConfigSchema = z.object({
+  schedule: scheduleSchema,
+  targets: z.array(sipTargetSchema).max(50),
+  /** Where the agent's reflector probes point (host of the algwatch reflector). */
+  reflectorHost: z.string().min(1).max(255),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export const probeResultSchema = z.object({
+  id: z.string().uuid(),
+  probe: z.enum(PROBE_NAMES),
+  target: z.string().max(300),
+  startedAt: z.number().int().positive(),
+  durationMs: z.number().nonnegative(),
+  success: z.boolean(),
+  error: z.string().max(500).optional(),
+  points: z.array(metricPointSchema).max(16),
+  /** Probe-specific JSON (e.g. the SIP rewrites); kept small. */
+  detail: z.unknown(),
+});
+export type ProbeResultMessage = z.infer<typeof probeResultSchema>;
+
+export const helloSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  agentVersion: z.string().max(50),
+  hostname: z.string().max(255),
+});
+export type Hello = z.infer<typeof helloSchema>;
+
+export const resultsBatchSchema = z.object({
+  results: z.array(probeResultSchema).min(1).max(MAX_RESULTS_PER_BATCH),
+});
+export type ResultsBatch = z.infer<typeof resultsBatchSchema>;
+
+export const heartbeatSchema = z.object({
+  at: z.number().int(),
+  outboxDepth: z.number().int().nonnegative(),
+  rssBytes: z.number().int().nonnegative(),
+  uptimeS: z.number().nonnegative(),
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+export const runNowSchema = z.object({ probes: z.array(z.enum(PROBE_NAMES)).min(1) });
+export type RunNow = z.infer<typeof runNowSchema>;
+
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: string };
+
+export interface AgentToServerEvents {
+  hello: (hello: Hello, ack: (reply: Ack<{ siteId: string; siteName: string; config: AgentConfig }>) => void) => void;
+  /** accepted: ids now stored (or already stored before: a resend is not an error). */
+  results: (batch: ResultsBatch, ack: (reply: Ack<{ accepted: string[] }>) => void) => void;
+  heartbeat: (beat: Heartbeat) => void;
+}
+
+export interface ServerToAgentEvents {
+  config: (config: AgentConfig) => void;
+  runNow: (request: RunNow) => void;
+}

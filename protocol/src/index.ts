@@ -1,0 +1,3 @@
+export * from './measurements.js';
+export * from './check-report.js';
+export * from './events.js';

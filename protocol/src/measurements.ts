@@ -1,0 +1,130 @@
+/**
+ * The time-series schema: every measurement an agent probe writes, its tags and its typed fields.
+ *
+ * Written once here and used by the probes (to build points), by ingest (to validate them), by the
+ * InfluxDB writer (field types must never change: InfluxDB rejects a whole batch when a field that
+ * was a float arrives as an integer) and by the Grafana dashboards. Units are in the field names.
+ */
+import { z } from 'zod';
+
+export type FieldType = 'float' | 'integer' | 'boolean' | 'string';
+
+export interface MeasurementSchema {
+  /** Tags the probe itself sets. Ingest adds `tenant`, `site` and `agent`. */
+  tags: readonly string[];
+  fields: Readonly<Record<string, FieldType>>;
+}
+
+export const INGEST_TAGS = ['tenant', 'site', 'agent'] as const;
+
+export const MEASUREMENTS = {
+  sip_alg: {
+    tags: ['target', 'transport', 'result'],
+    fields: {
+      alg_detected: 'boolean',
+      rewrites_outbound: 'integer',
+      rewrites_inbound: 'integer',
+      rewritten_fields: 'string',
+      rtt_ms: 'float',
+    },
+  },
+  stun_mapping: {
+    tags: ['target', 'result'],
+    fields: {
+      nat_present: 'boolean',
+      public_address: 'string',
+      public_port: 'integer',
+      port_preserved: 'boolean',
+      rtt_ms: 'float',
+    },
+  },
+  nat_behavior: {
+    tags: ['target', 'result', 'mapping', 'filtering'],
+    fields: {
+      nat_present: 'boolean',
+      // 0 unknown, 1 endpoint-independent, 2 address-dependent, 3 address-and-port-dependent
+      mapping_code: 'integer',
+      filtering_code: 'integer',
+    },
+  },
+  binding_lifetime: {
+    tags: ['target', 'result'],
+    fields: {
+      udp_lifetime_s: 'float',
+      lower_s: 'float',
+      upper_s: 'float',
+      outlived_max: 'boolean',
+      elapsed_ms: 'float',
+    },
+  },
+  sip_options: {
+    tags: ['target', 'transport', 'result'],
+    fields: {
+      rtt_ms: 'float',
+      status_code: 'integer',
+      loss_pct: 'float',
+      public_address: 'string',
+      public_port: 'integer',
+    },
+  },
+  crlf_keepalive: {
+    tags: ['target', 'transport', 'result'],
+    fields: {
+      rtt_ms: 'float',
+      pong: 'boolean',
+    },
+  },
+} as const satisfies Record<string, MeasurementSchema>;
+
+export type MeasurementName = keyof typeof MEASUREMENTS;
+export const MEASUREMENT_NAMES = Object.keys(MEASUREMENTS) as MeasurementName[];
+
+export const NAT_BEHAVIOURS = [
+  'unknown',
+  'endpoint-independent',
+  'address-dependent',
+  'address-and-port-dependent',
+] as const;
+export type NatBehaviour = (typeof NAT_BEHAVIOURS)[number];
+
+/** natBehaviourCode maps a behaviour to the integer stored in `mapping_code` / `filtering_code`. */
+export function natBehaviourCode(behaviour: NatBehaviour): number {
+  return NAT_BEHAVIOURS.indexOf(behaviour);
+}
+
+export const metricPointSchema = z
+  .object({
+    measurement: z.enum(MEASUREMENT_NAMES as [MeasurementName, ...MeasurementName[]]),
+    tags: z.record(z.string().max(64), z.string().max(256)),
+    fields: z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(1024)])),
+  })
+  .superRefine((point, ctx) => {
+    const schema: MeasurementSchema = MEASUREMENTS[point.measurement];
+    for (const tag of Object.keys(point.tags)) {
+      if (!schema.tags.includes(tag)) ctx.addIssue({ code: 'custom', message: `unknown tag ${point.measurement}.${tag}` });
+    }
+    for (const [name, value] of Object.entries(point.fields)) {
+      const type = schema.fields[name];
+      if (!type) {
+        ctx.addIssue({ code: 'custom', message: `unknown field ${point.measurement}.${name}` });
+      } else if (!fieldValueMatches(type, value)) {
+        ctx.addIssue({ code: 'custom', message: `field ${point.measurement}.${name} must be ${type}` });
+      }
+    }
+  });
+
+/** MetricPoint is one InfluxDB-shaped point as a probe produces it (time is the result's). */
+export type MetricPoint = z.infer<typeof metricPointSchema>;
+
+function fieldValueMatches(type: FieldType, value: unknown): boolean {
+  switch (type) {
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string':
+      return typeof value === 'string';
+  }
+}
