@@ -1,0 +1,46 @@
+/**
+ * SourceRateLimiter is a token bucket per source address. The reflectors answer unauthenticated UDP
+ * from anywhere, so every reply is paid for from the sender's bucket: a spoofed flood toward a
+ * victim gets at most `burst` replies and then `ratePerSecond`, whatever the attacker sends.
+ */
+export interface SourceRateLimiterOptions {
+  ratePerSecond: number;
+  burst: number;
+  /** Buckets kept at most; the oldest-touched is forgotten first (a full table never grows). */
+  maxSources: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+export class SourceRateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly options: SourceRateLimiterOptions) {}
+
+  /** allow takes one token from the source's bucket; false means drop the packet silently. */
+  allow(source: string, now = performance.now()): boolean {
+    let bucket = this.buckets.get(source);
+    if (bucket) {
+      this.buckets.delete(source); // re-insert below keeps Map order = least recently used first
+      bucket.tokens = Math.min(this.options.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.options.ratePerSecond);
+      bucket.updatedAt = now;
+    } else {
+      if (this.buckets.size >= this.options.maxSources) {
+        const oldest = this.buckets.keys().next().value;
+        if (oldest !== undefined) this.buckets.delete(oldest);
+      }
+      bucket = { tokens: this.options.burst, updatedAt: now };
+    }
+    this.buckets.set(source, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  get trackedSources(): number {
+    return this.buckets.size;
+  }
+}
