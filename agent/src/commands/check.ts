@@ -1,0 +1,177 @@
+/**
+ * `algwatch-agent check`: the one-shot diagnosis a technician runs at a site. Runs the SIP ALG
+ * probe over UDP, TCP and TLS, the STUN mapping and RFC 5780 behaviour probes, and on request the
+ * binding-lifetime probe, against algwatch's reflector; prints verdicts or one JSON document.
+ * Exit codes: 0 no problems, 1 problems found, 2 could not run.
+ */
+import { lookup } from 'node:dns/promises';
+import { parseArgs } from 'node:util';
+import {
+  checkReportSchema,
+  type BindingLifetimeReport,
+  type CheckReport,
+  type NatReport,
+  type SipAlgTransportReport,
+  type SipTransport,
+} from '@algwatch/protocol/check-report';
+import { findProblems } from '../check/problems.js';
+import { renderHumanReport } from '../check/human-report.js';
+import { runProbe, type ProbeRun } from '../probes/runner.js';
+import { sipAlgProbe } from '../probes/sip-alg.js';
+import { stunMappingProbe, type StunMappingDetail } from '../probes/stun-mapping.js';
+import { natBehaviorProbe, type NatBehaviorDetail } from '../probes/nat-behavior.js';
+import { bindingLifetimeProbe } from '../probes/binding-lifetime.js';
+import { flagError } from '@algwatch/protocol/cli-flags';
+
+export const CHECK_USAGE =
+  'usage: algwatch-agent check --server HOST [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--sip-port N] [--tls-port N] [--stun-port N]';
+
+interface CheckOptions {
+  server: string;
+  json: boolean;
+  bindingLifetime: boolean;
+  maxLifetimeSeconds: number;
+  sipPort: number;
+  tlsPort: number;
+  stunPort: number;
+}
+
+class UsageError extends Error {}
+
+export async function checkCommand(argv: string[]): Promise<number> {
+  let options: CheckOptions;
+  try {
+    options = parseCheckOptions(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`algwatch-agent check: ${err.message}\n${CHECK_USAGE}\n`);
+    return 2;
+  }
+  try {
+    await lookup(options.server);
+  } catch (err) {
+    process.stderr.write(`algwatch-agent check: cannot resolve ${options.server} (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})\n`);
+    return 2;
+  }
+  const report = await runCheck(options);
+  if (report === null) {
+    process.stderr.write(
+      `algwatch-agent check: no answer from an algwatch reflector at ${options.server} ` +
+        `(STUN udp/${options.stunPort}, SIP udp+tcp/${options.sipPort}, tls/${options.tlsPort}): is the server running and reachable from here?\n`,
+    );
+    return 2;
+  }
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderHumanReport(report));
+  return report.problems.some((problem) => problem.severity !== 'info') ? 1 : 0;
+}
+
+function parseCheckOptions(argv: string[]): CheckOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        server: { type: 'string' },
+        json: { type: 'boolean' },
+        'binding-lifetime': { type: 'boolean' },
+        'max-lifetime': { type: 'string' },
+        'sip-port': { type: 'string' },
+        'tls-port': { type: 'string' },
+        'stun-port': { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(flagError(err));
+  }
+  const problems: string[] = [];
+  const server = values.server ?? process.env.ALGWATCH_SERVER;
+  if (!server) problems.push('--server HOST is required (the algwatch server whose reflector to test against)');
+  const number = (flag: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`--${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const options: CheckOptions = {
+    server: (server ?? '').replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, ''),
+    json: values.json === true,
+    bindingLifetime: values['binding-lifetime'] === true,
+    maxLifetimeSeconds: number('max-lifetime', values['max-lifetime'], 300, 2, 3600),
+    sipPort: number('sip-port', values['sip-port'], 5060, 1, 65535),
+    tlsPort: number('tls-port', values['tls-port'], 5061, 1, 65535),
+    stunPort: number('stun-port', values['stun-port'], 3478, 1, 65535),
+  };
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return options;
+}
+
+/** runCheck runs every probe of the check; null when nothing at all answered (reflector unreachable). */
+async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const target = { host: options.server };
+  const sipRun = (transport: SipTransport) =>
+    runProbe(sipAlgProbe, target, { transport, port: transport === 'tls' ? options.tlsPort : options.sipPort });
+  const [udp, tcp, tls, mapping, behaviour] = await Promise.all([
+    sipRun('udp'),
+    sipRun('tcp'),
+    sipRun('tls'),
+    runProbe(stunMappingProbe, target, { port: options.stunPort }),
+    runProbe(natBehaviorProbe, target, { port: options.stunPort }),
+  ]);
+  const sipAlg = { udp: sipReport(udp), tcp: sipReport(tcp), tls: sipReport(tls) };
+  const anySipAnswer = Object.values(sipAlg).some((report) => report.status === 'clean' || report.status === 'detected');
+  if (!anySipAnswer && !mapping.success) return null;
+
+  const nat = natReport(mapping, behaviour);
+  let lifetime: BindingLifetimeReport | null = null;
+  if (options.bindingLifetime) {
+    const progress = options.json ? () => {} : (message: string) => process.stderr.write(`  ${message}\n`);
+    if (!options.json) process.stderr.write(`Measuring the UDP binding lifetime (up to ${options.maxLifetimeSeconds} s)...\n`);
+    const run = await runProbe(
+      bindingLifetimeProbe,
+      target,
+      { port: options.stunPort, maxLifetimeSeconds: options.maxLifetimeSeconds },
+      { timeoutMs: (options.maxLifetimeSeconds + 30) * 1000, progress },
+    );
+    lifetime = run.success ? run.detail : null;
+    if (!run.success && !options.json) process.stderr.write(`  binding lifetime not measured: ${run.error ?? 'no answer'}\n`);
+  }
+  const report: CheckReport = {
+    version: 1,
+    server: options.server,
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    sipAlg,
+    nat,
+    bindingLifetime: lifetime,
+    problems: findProblems(sipAlg, nat, lifetime),
+  };
+  // The JSON is a published contract: never print a document that does not match it.
+  return checkReportSchema.parse(report);
+}
+
+function sipReport(run: ProbeRun<SipAlgTransportReport>): SipAlgTransportReport {
+  if (run.detail) return run.detail;
+  return { status: 'error', rewrites: [], rttMs: null, reason: run.error ?? 'probe failed' };
+}
+
+function natReport(mapping: ProbeRun<StunMappingDetail>, behaviour: ProbeRun<NatBehaviorDetail>): NatReport | null {
+  const found = mapping.detail;
+  if (!mapping.success || !found) return null;
+  return {
+    present: found.natPresent,
+    localAddress: found.localAddress,
+    localPort: found.localPort,
+    publicAddress: found.publicAddress,
+    publicPort: found.publicPort,
+    portPreserved: found.portPreserved,
+    mapping: behaviour.detail?.mapping ?? 'unknown',
+    filtering: behaviour.detail?.filtering ?? 'unknown',
+  };
+}

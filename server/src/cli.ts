@@ -1,0 +1,60 @@
+/**
+ * algwatch-server: `algwatch-server [serve] [flags]` runs the server; `algwatch-server site ...`
+ * manages sites and agent tokens. Exit codes: 0 ok, 2 could not run (one line on stderr).
+ */
+import pino from 'pino';
+import { ConfigError, parseServerConfig } from './config.js';
+import { startServer, StartupError } from './server.js';
+
+const USAGE = `usage: algwatch-server [serve] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
+                       [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
+                       [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE] [--debug]
+       algwatch-server site add NAME [--tenant NAME] | site list | site revoke NAME`;
+
+/** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === undefined || command === 'serve' || command.startsWith('-')) {
+    return serve(command === 'serve' ? rest : argv);
+  }
+  process.stderr.write(`algwatch-server: unknown command ${command}\n${USAGE}\n`);
+  return 2;
+}
+
+async function serve(argv: string[]): Promise<number | undefined> {
+  let config;
+  try {
+    config = parseServerConfig(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const problem of err.problems) process.stderr.write(`algwatch-server: ${problem}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = pino({ level: config.debug ? 'debug' : 'info', base: { service: 'algwatch-server' } });
+  try {
+    const server = await startServer(config, log);
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    return undefined;
+  } catch (err) {
+    if (err instanceof StartupError && !config.debug) {
+      process.stderr.write(`algwatch-server: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`algwatch-server: ${config.debug ? (err as Error).stack : (err as Error).message}\n`);
+    return 2;
+  }
+}

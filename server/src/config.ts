@@ -1,0 +1,98 @@
+/**
+ * Server configuration: flags, then `ALGWATCH_*` environment variables, then defaults, parsed by one
+ * schema. Every problem is reported at once, one line each, so a technician fixes them in one go.
+ */
+import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { flagError } from '@algwatch/protocol/cli-flags';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const serverConfigSchema = z.object({
+  bind: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address, e.g. 0.0.0.0 or 203.0.113.10'),
+  altAddress: z
+    .string()
+    .refine((value) => isIP(value) !== 0, 'must be an IP address of this host')
+    .optional(),
+  sipPort: port,
+  tlsPort: port,
+  stunPort: port,
+  stunAltPort: port,
+  httpPort: port,
+  httpBind: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address'),
+  dataDir: z.string().min(1),
+  influxUrl: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/]+\/[^/]+\/?$/.test(value), 'must look like http://HOST:8086/DATABASE')
+    .optional(),
+  databaseUrl: z
+    .string()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL')
+    .optional(),
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  publicHost: z.string().optional(),
+  debug: z.boolean(),
+});
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+/** Each option: its flag, its environment variable, its default. */
+const OPTIONS = {
+  bind: { flag: 'bind', env: 'ALGWATCH_BIND', default: '0.0.0.0' },
+  altAddress: { flag: 'alt-address', env: 'ALGWATCH_ALT_ADDRESS', default: undefined },
+  sipPort: { flag: 'sip-port', env: 'ALGWATCH_SIP_PORT', default: '5060' },
+  tlsPort: { flag: 'tls-port', env: 'ALGWATCH_TLS_PORT', default: '5061' },
+  stunPort: { flag: 'stun-port', env: 'ALGWATCH_STUN_PORT', default: '3478' },
+  stunAltPort: { flag: 'stun-alt-port', env: 'ALGWATCH_STUN_ALT_PORT', default: undefined },
+  httpPort: { flag: 'http-port', env: 'ALGWATCH_HTTP_PORT', default: '8080' },
+  httpBind: { flag: 'http-bind', env: 'ALGWATCH_HTTP_BIND', default: undefined },
+  dataDir: { flag: 'data-dir', env: 'ALGWATCH_DATA_DIR', default: './data' },
+  influxUrl: { flag: 'influx-url', env: 'ALGWATCH_INFLUX_URL', default: undefined },
+  databaseUrl: { flag: 'database-url', env: 'ALGWATCH_DATABASE_URL', default: undefined },
+  tlsCert: { flag: 'tls-cert', env: 'ALGWATCH_TLS_CERT', default: undefined },
+  tlsKey: { flag: 'tls-key', env: 'ALGWATCH_TLS_KEY', default: undefined },
+  publicHost: { flag: 'public-host', env: 'ALGWATCH_PUBLIC_HOST', default: undefined },
+} as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/**
+ * parseServerConfig reads argv and env. Throws ConfigError listing every problem (unknown flag,
+ * bad value) as one line each; never returns a half-valid config.
+ */
+export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const flagSpec: Record<string, { type: 'string' | 'boolean' }> = { debug: { type: 'boolean' } };
+  for (const option of Object.values(OPTIONS)) flagSpec[option.flag] = { type: 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: flagSpec, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError([flagError(err)]);
+  }
+  const raw: Record<string, unknown> = { debug: values.debug === true || env.ALGWATCH_DEBUG === '1' };
+  for (const [key, option] of Object.entries(OPTIONS)) {
+    raw[key] = values[option.flag] ?? env[option.env] ?? option.default;
+  }
+  raw.stunAltPort ??= String(Number(raw.stunPort) === 0 ? 0 : Number(raw.stunPort) + 1);
+  raw.httpBind ??= raw.bind;
+  const parsed = serverConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]) as keyof typeof OPTIONS;
+        const option = OPTIONS[key];
+        return option ? `--${option.flag} (${option.env}) ${issue.message}` : issue.message;
+      }),
+    );
+  }
+  if ((parsed.data.tlsCert === undefined) !== (parsed.data.tlsKey === undefined)) {
+    throw new ConfigError(['--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate']);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,123 @@
+/**
+ * startServer composes the running server: the SIP and STUN reflectors, the HTTP endpoint (health
+ * now; API, dashboard and agent connections on the same port), and storage. It owns start-up order
+ * and shutdown; each part lives in its own folder.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config.js';
+import { startSipReflector, type SipReflector } from './reflector/sip-server.js';
+import { startStunReflector, type StunReflector } from './reflector/stun-server.js';
+import { loadOrCreateTlsCertificate } from './reflector/tls-certificate.js';
+import { SourceRateLimiter } from './reflector/rate-limit.js';
+
+export const SERVER_VERSION = '0.1.0';
+
+export interface RunningServer {
+  readonly httpPort: number;
+  readonly sip: SipReflector;
+  readonly stun: StunReflector;
+  close(): Promise<void>;
+}
+
+/** StartupError is a failure to start that a technician can fix (port taken, bad certificate). */
+export class StartupError extends Error {}
+
+export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  await mkdir(config.dataDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new StartupError(`cannot create data directory ${config.dataDir}: ${err.code ?? err.message}`);
+  });
+  const emit = (event: string, fields: Record<string, unknown>) => log.info(fields, event);
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((err) => log.warn({ err }, 'close failed'));
+  };
+  try {
+    const tls = await loadOrCreateTlsCertificate(
+      config.dataDir,
+      config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined,
+    );
+    if (tls.generated) log.info({ dataDir: config.dataDir }, 'generated a self-signed TLS certificate for SIP over TLS');
+
+    // One budget per source address shared by SIP and STUN: a spoofed flood gets little back.
+    const limiter = new SourceRateLimiter({ ratePerSecond: 200, burst: 2000, maxSources: 100_000 });
+    const stun = await listening('STUN', () =>
+      startStunReflector({
+        bind: config.bind,
+        ...(config.altAddress ? { altAddress: config.altAddress } : {}),
+        port: config.stunPort,
+        altPort: config.stunAltPort,
+        limiter,
+        log: emit,
+      }),
+    );
+    closers.push(() => stun.close());
+    const sip = await listening('SIP', () =>
+      startSipReflector({
+        bind: config.bind,
+        udpPort: config.sipPort,
+        tcpPort: config.sipPort,
+        tlsPort: config.tlsPort,
+        tls: { key: tls.key, cert: tls.cert },
+        limiter,
+        log: emit,
+      }),
+    );
+    closers.push(() => sip.close());
+
+    const http = createServer((req, res) => {
+      if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok', version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets }));
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+    });
+    const httpPort = await listen(http, config.httpPort, config.httpBind);
+    closers.push(() => closeHttp(http));
+
+    log.info(
+      { bind: config.bind, altAddress: config.altAddress ?? null, sip: sip.ports, stun: stun.sockets, httpPort },
+      'algwatch server listening',
+    );
+    return { httpPort, sip, stun, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function listening<T>(what: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    throw new StartupError(`${what} reflector could not listen: ${describeListenError(err)}`);
+  }
+}
+
+function listen(server: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new StartupError(`HTTP could not listen: ${describeListenError(err)}`)));
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function closeHttp(server: HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function describeListenError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code === 'EADDRINUSE') return `${e.address ?? ''}:${e.port ?? ''} is already in use (another algwatch or SIP server?)`;
+  if (e.code === 'EADDRNOTAVAIL') return `${e.address ?? ''} is not an address of this host`;
+  if (e.code === 'EACCES') return `permission denied for ${e.address ?? ''}:${e.port ?? ''}`;
+  return e.message?.split('\n')[0] ?? String(err);
+}
