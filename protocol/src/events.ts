@@ -97,10 +97,48 @@ export type RunNow = z.infer<typeof runNowSchema>;
 
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: string };
 
+/**
+ * AGENT_CONNECT_ERRORS are the `connect_error` messages the server's `/agent` middleware refuses a
+ * connection with (`next(new Error(AGENT_CONNECT_ERRORS.tokenRefused))`). The agent stops on
+ * `tokenRefused` (the token is revoked or wrong: retrying cannot help) and retries on anything else.
+ */
+export const AGENT_CONNECT_ERRORS = {
+  /** The token is unknown or revoked: the agent exits with code 2 and asks for a new enrolment. */
+  tokenRefused: 'token-refused',
+  /** auth did not match agentAuthSchema (a bug or a very old agent): the agent exits with code 2. */
+  badAuth: 'bad-auth',
+} as const;
+
+/** The ack of `hello`: the site this agent's token belongs to and the config to run. */
+export const helloAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), siteId: z.string(), siteName: z.string(), config: agentConfigSchema }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type HelloAck = z.infer<typeof helloAckSchema>;
+
+/**
+ * A result the server will never store (it failed probeResultSchema): the agent drops it from its
+ * outbox with a warning instead of resending it forever. Optional in the ack, so older servers that
+ * only send `accepted` stay compatible.
+ */
+export const rejectedResultSchema = z.object({ id: z.string(), error: z.string() });
+export type RejectedResult = z.infer<typeof rejectedResultSchema>;
+
+/** The ack of `results`: ids stored (now or before: a resend is not an error), ids refused for good. */
+export const resultsAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), accepted: z.array(z.string()), rejected: z.array(rejectedResultSchema).optional() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type ResultsAck = z.infer<typeof resultsAckSchema>;
+
 export interface AgentToServerEvents {
   hello: (hello: Hello, ack: (reply: Ack<{ siteId: string; siteName: string; config: AgentConfig }>) => void) => void;
-  /** accepted: ids now stored (or already stored before: a resend is not an error). */
-  results: (batch: ResultsBatch, ack: (reply: Ack<{ accepted: string[] }>) => void) => void;
+  /**
+   * accepted: ids now stored (or already stored before: a resend is not an error); the agent removes
+   * a result from its outbox only once its id is listed here or in rejected. ok:false means "try the
+   * whole batch again later" (e.g. the store is down).
+   */
+  results: (batch: ResultsBatch, ack: (reply: Ack<{ accepted: string[]; rejected?: RejectedResult[] }>) => void) => void;
   heartbeat: (beat: Heartbeat) => void;
 }
 
