@@ -7,7 +7,10 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { flagError } from '@algwatch/protocol/cli-flags';
 
-const port = z.coerce.number().int().min(0).max(65535);
+const port = z
+  .string()
+  .refine((value) => /^\d{1,5}$/.test(value) && Number(value) <= 65535, 'must be a port number from 0 to 65535')
+  .transform(Number);
 
 const serverConfigSchema = z.object({
   bind: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address, e.g. 0.0.0.0 or 203.0.113.10'),
@@ -80,7 +83,8 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     raw[key] = values[option.flag] ?? env[option.env] ?? option.default;
   }
   raw.stunAltPort ??= String(Number(raw.stunPort) === 0 ? 0 : Number(raw.stunPort) + 1);
-  raw.httpBind ??= raw.bind;
+  // The HTTP endpoint follows --bind unless told otherwise; a bad --bind is reported once, not twice.
+  raw.httpBind ??= isIP(String(raw.bind)) ? raw.bind : '0.0.0.0';
   const parsed = serverConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(
