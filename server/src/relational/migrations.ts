@@ -1,0 +1,79 @@
+/**
+ * The relational migrations, defined in code so the server binary carries its schema with it (no
+ * migration folder to ship or find at run time). Migrations only ever get appended; a released one
+ * is never edited. Each is plain DDL both SQLite and PostgreSQL accept.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('tenants')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('name', 'text', (col) => col.notNull().unique())
+      .execute();
+
+    await db.schema
+      .createTable('sites')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('tenant_id', 'text', (col) => col.notNull().references('tenants.id').onDelete('cascade'))
+      .addColumn('name', 'text', (col) => col.notNull())
+      .addColumn('created_at', 'text', (col) => col.notNull())
+      .addUniqueConstraint('sites_tenant_name_unique', ['tenant_id', 'name'])
+      .execute();
+
+    await db.schema
+      .createTable('agent_tokens')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('site_id', 'text', (col) => col.notNull().references('sites.id').onDelete('cascade'))
+      .addColumn('token_hash', 'text', (col) => col.notNull().unique())
+      .addColumn('created_at', 'text', (col) => col.notNull())
+      .addColumn('revoked_at', 'text')
+      .execute();
+    await db.schema.createIndex('agent_tokens_site_idx').on('agent_tokens').column('site_id').execute();
+
+    await db.schema
+      .createTable('agents')
+      .addColumn('id', 'text', (col) => col.notNull())
+      .addColumn('site_id', 'text', (col) => col.notNull().references('sites.id').onDelete('cascade'))
+      .addColumn('hostname', 'text', (col) => col.notNull())
+      .addColumn('version', 'text', (col) => col.notNull())
+      .addColumn('last_seen_at', 'text', (col) => col.notNull())
+      .addColumn('last_heartbeat', 'text')
+      .addPrimaryKeyConstraint('agents_pk', ['site_id', 'id'])
+      .execute();
+
+    // Keyed by site too: a result id another site already used can never make this site's result
+    // look like a resend (ids come from agents, so the server must not trust them across sites).
+    await db.schema
+      .createTable('seen_results')
+      .addColumn('site_id', 'text', (col) => col.notNull().references('sites.id').onDelete('cascade'))
+      .addColumn('result_id', 'text', (col) => col.notNull())
+      .addColumn('received_at', 'text', (col) => col.notNull())
+      .addPrimaryKeyConstraint('seen_results_pk', ['site_id', 'result_id'])
+      .execute();
+    await db.schema.createIndex('seen_results_received_idx').on('seen_results').column('received_at').execute();
+
+    await db.schema
+      .createTable('site_targets')
+      .addColumn('site_id', 'text', (col) => col.notNull().references('sites.id').onDelete('cascade'))
+      .addColumn('name', 'text', (col) => col.notNull())
+      .addColumn('host', 'text', (col) => col.notNull())
+      .addColumn('port', 'integer', (col) => col.notNull())
+      .addColumn('transport', 'text', (col) => col.notNull())
+      .addColumn('keepalive', 'text', (col) => col.notNull())
+      .addPrimaryKeyConstraint('site_targets_pk', ['site_id', 'name'])
+      .execute();
+
+    await db.schema
+      .createTable('site_schedule')
+      .addColumn('site_id', 'text', (col) => col.primaryKey().references('sites.id').onDelete('cascade'))
+      .addColumn('schedule', 'text', (col) => col.notNull())
+      .execute();
+  },
+};
+
+/** relationalMigrations is the ordered set the Migrator applies on open; names sort in order. */
+export const relationalMigrations: MigrationProvider = {
+  getMigrations: () => Promise.resolve({ '0001_initial': initial }),
+};

@@ -1,0 +1,69 @@
+/**
+ * The relational schema as Kysely sees it: one interface per table. Every column has the same type
+ * on SQLite and PostgreSQL (text, integer), so one query layer serves both dialects: times are ISO
+ * 8601 text (sortable, readable in psql and sqlite3 alike) and JSON columns are text.
+ */
+import type { ColumnType } from 'kysely';
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+}
+
+export interface SitesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface AgentTokensTable {
+  id: string;
+  site_id: string;
+  /** Hex SHA-256 of the token; the token itself is shown once and never stored. */
+  token_hash: string;
+  created_at: string;
+  revoked_at: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface AgentsTable {
+  /** The agentId the agent sent in its handshake; unique within its site only. */
+  id: string;
+  site_id: string;
+  hostname: string;
+  version: string;
+  last_seen_at: string;
+  /** JSON of the last heartbeat, null until the first one. */
+  last_heartbeat: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface SeenResultsTable {
+  site_id: string;
+  result_id: string;
+  received_at: string;
+}
+
+export interface SiteTargetsTable {
+  site_id: string;
+  name: string;
+  host: string;
+  port: number;
+  transport: string;
+  keepalive: string;
+}
+
+export interface SiteScheduleTable {
+  site_id: string;
+  /** JSON of a protocol Schedule. */
+  schedule: string;
+}
+
+export interface RelationalDatabase {
+  tenants: TenantsTable;
+  sites: SitesTable;
+  agent_tokens: AgentTokensTable;
+  agents: AgentsTable;
+  seen_results: SeenResultsTable;
+  site_targets: SiteTargetsTable;
+  site_schedule: SiteScheduleTable;
+}
