@@ -1,0 +1,351 @@
+/**
+ * STUN message codec (RFC 8489, RFC 5389 wire format, RFC 5780 NAT-behaviour attributes) over byte
+ * buffers. `decodeStun` never throws: anything malformed comes back as a typed error, because the
+ * reflector reads unauthenticated UDP from anywhere. MESSAGE-INTEGRITY is recognised and kept raw
+ * but neither computed nor checked: algwatch's Binding exchanges are unauthenticated.
+ */
+import { randomBytes } from 'node:crypto';
+import { formatIp, parseIp } from './stun-address.js';
+
+export { formatIp, parseIp } from './stun-address.js';
+
+/** RFC 8489 §5: fixed value in every message; tells STUN apart from other protocols on the port. */
+export const MAGIC_COOKIE = 0x2112a442;
+export const STUN_HEADER_BYTES = 20;
+export const TRANSACTION_ID_BYTES = 12;
+/** RFC 8489 §14.7: FINGERPRINT is the CRC-32 of the message XOR-ed with this. */
+const FINGERPRINT_XOR = 0x5354554e;
+
+export const STUN_METHOD_BINDING = 0x001;
+
+export type StunClass = 'request' | 'indication' | 'success' | 'error';
+const CLASS_BITS: Record<StunClass, number> = { request: 0b00, indication: 0b01, success: 0b10, error: 0b11 };
+const CLASSES: StunClass[] = ['request', 'indication', 'success', 'error'];
+
+/** STUN_ATTR lists the attribute types this codec knows (RFC 8489 §18.3, RFC 5780 §7, algwatch's own). */
+export const STUN_ATTR = {
+  MAPPED_ADDRESS: 0x0001,
+  CHANGE_REQUEST: 0x0003, // RFC 5780 §7.2
+  USERNAME: 0x0006,
+  MESSAGE_INTEGRITY: 0x0008,
+  ERROR_CODE: 0x0009,
+  UNKNOWN_ATTRIBUTES: 0x000a,
+  XOR_MAPPED_ADDRESS: 0x0020,
+  PADDING: 0x0026, // RFC 5780 §7.6
+  RESPONSE_PORT: 0x0027, // RFC 5780 §7.5
+  SOFTWARE: 0x8022,
+  FINGERPRINT: 0x8028,
+  RESPONSE_ORIGIN: 0x802b, // RFC 5780 §7.3
+  OTHER_ADDRESS: 0x802c, // RFC 5780 §7.4
+  /**
+   * algwatch's own, comprehension-optional (≥ 0x8000, so other servers ignore it): value is a uint32
+   * of milliseconds. In a request: answer only after this long. In a response: milliseconds until the
+   * final answer follows (the immediate acknowledgement), 0 on the final answer itself.
+   */
+  ALGWATCH_RESPONSE_DELAY: 0xc0a1,
+} as const;
+
+const KNOWN_TYPES = new Set<number>(Object.values(STUN_ATTR));
+
+export interface TransportAddress {
+  address: string;
+  port: number;
+}
+
+export interface ChangeRequest {
+  changeIp: boolean;
+  changePort: boolean;
+}
+
+export interface StunErrorCode {
+  code: number;
+  reason: string;
+}
+
+/** StunAttributes are the typed attributes a message carries; the encoder writes them in this order. */
+export interface StunAttributes {
+  xorMappedAddress?: TransportAddress;
+  mappedAddress?: TransportAddress;
+  responseOrigin?: TransportAddress;
+  otherAddress?: TransportAddress;
+  errorCode?: StunErrorCode;
+  unknownAttributes?: number[];
+  changeRequest?: ChangeRequest;
+  responsePort?: number;
+  responseDelayMs?: number;
+  /** Length of the PADDING attribute's value in bytes (its content is ignored). */
+  paddingBytes?: number;
+  software?: string;
+}
+
+export interface RawAttribute {
+  type: number;
+  value: Buffer;
+}
+
+export interface StunMessage extends StunAttributes {
+  method: number;
+  class: StunClass;
+  transactionId: Buffer;
+  /** Every attribute in wire order, unpadded. */
+  attributes: RawAttribute[];
+  /** Comprehension-required types (< 0x8000) this codec does not know (RFC 8489 §7.3.1 → 420). */
+  unknownRequired: number[];
+  /** True when a FINGERPRINT was present (and therefore verified). */
+  fingerprint: boolean;
+}
+
+export type StunDecodeError =
+  | 'too-short'
+  | 'not-stun'
+  | 'bad-cookie'
+  | 'length-mismatch'
+  | 'truncated-attribute'
+  | 'bad-attribute'
+  | 'bad-fingerprint'
+  | 'fingerprint-not-last';
+
+export type StunDecodeResult = { ok: true; message: StunMessage } | { ok: false; error: StunDecodeError };
+
+export interface StunHeader {
+  method: number;
+  class: StunClass;
+  transactionId: Buffer;
+}
+
+/** newTransactionId returns 96 random bits (RFC 8489 §6: uniformly and randomly chosen). */
+export function newTransactionId(): Buffer {
+  return randomBytes(TRANSACTION_ID_BYTES);
+}
+
+/** messageType packs method and class into the 14-bit type field (RFC 8489 §5, figure 3). */
+export function messageType(method: number, cls: StunClass): number {
+  const c = CLASS_BITS[cls];
+  return (method & 0x000f) | ((method & 0x0070) << 1) | ((method & 0x0f80) << 2) | ((c & 1) << 4) | ((c & 2) << 7);
+}
+
+/**
+ * encodeStun writes a message with the given attributes and, unless told otherwise, a trailing
+ * FINGERPRINT. Throws only for values that cannot be encoded (a bad address string): a bug.
+ */
+export function encodeStun(header: StunHeader, attributes: StunAttributes = {}, options: { fingerprint?: boolean } = {}): Buffer {
+  if (header.transactionId.length !== TRANSACTION_ID_BYTES) throw new Error('STUN transaction id must be 12 bytes');
+  const parts: Buffer[] = [];
+  const add = (type: number, value: Buffer) => {
+    const head = Buffer.alloc(4);
+    head.writeUInt16BE(type, 0);
+    head.writeUInt16BE(value.length, 2);
+    parts.push(head, value, Buffer.alloc(padTo4(value.length) - value.length));
+  };
+  const tid = header.transactionId;
+  if (attributes.xorMappedAddress) add(STUN_ATTR.XOR_MAPPED_ADDRESS, addressValue(attributes.xorMappedAddress, tid));
+  if (attributes.mappedAddress) add(STUN_ATTR.MAPPED_ADDRESS, addressValue(attributes.mappedAddress, null));
+  if (attributes.responseOrigin) add(STUN_ATTR.RESPONSE_ORIGIN, addressValue(attributes.responseOrigin, null));
+  if (attributes.otherAddress) add(STUN_ATTR.OTHER_ADDRESS, addressValue(attributes.otherAddress, null));
+  if (attributes.errorCode) add(STUN_ATTR.ERROR_CODE, errorCodeValue(attributes.errorCode));
+  if (attributes.unknownAttributes) add(STUN_ATTR.UNKNOWN_ATTRIBUTES, uint16List(attributes.unknownAttributes));
+  if (attributes.changeRequest) {
+    // RFC 5780 §7.2: bit 0x4 "change IP", bit 0x2 "change port".
+    add(STUN_ATTR.CHANGE_REQUEST, uint32((attributes.changeRequest.changeIp ? 4 : 0) | (attributes.changeRequest.changePort ? 2 : 0)));
+  }
+  if (attributes.responsePort !== undefined) {
+    const value = Buffer.alloc(4); // RFC 5780 §7.5: 16-bit port, then 2 bytes of padding
+    value.writeUInt16BE(attributes.responsePort, 0);
+    add(STUN_ATTR.RESPONSE_PORT, value);
+  }
+  if (attributes.responseDelayMs !== undefined) add(STUN_ATTR.ALGWATCH_RESPONSE_DELAY, uint32(attributes.responseDelayMs));
+  if (attributes.paddingBytes !== undefined) add(STUN_ATTR.PADDING, Buffer.alloc(attributes.paddingBytes));
+  if (attributes.software !== undefined) add(STUN_ATTR.SOFTWARE, Buffer.from(attributes.software, 'utf8'));
+
+  const body = Buffer.concat(parts);
+  const withFingerprint = options.fingerprint !== false;
+  const header20 = Buffer.alloc(STUN_HEADER_BYTES);
+  header20.writeUInt16BE(messageType(header.method, header.class), 0);
+  header20.writeUInt16BE(body.length + (withFingerprint ? 8 : 0), 2);
+  header20.writeUInt32BE(MAGIC_COOKIE, 4);
+  tid.copy(header20, 8);
+  const message = Buffer.concat([header20, body]);
+  if (!withFingerprint) return message;
+  // RFC 8489 §14.7: the CRC covers the message up to the attribute, with the length already
+  // counting the FINGERPRINT attribute itself (set above).
+  const fingerprint = Buffer.alloc(8);
+  fingerprint.writeUInt16BE(STUN_ATTR.FINGERPRINT, 0);
+  fingerprint.writeUInt16BE(4, 2);
+  fingerprint.writeUInt32BE((crc32(message) ^ FINGERPRINT_XOR) >>> 0, 4);
+  return Buffer.concat([message, fingerprint]);
+}
+
+/** decodeStun parses one datagram; never throws. `ok: false` names what was wrong with it. */
+export function decodeStun(bytes: Uint8Array): StunDecodeResult {
+  try {
+    return decodeUnchecked(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch {
+    return { ok: false, error: 'bad-attribute' }; // belt and braces: a parser bug is still "malformed"
+  }
+}
+
+function decodeUnchecked(buf: Buffer): StunDecodeResult {
+  if (buf.length < STUN_HEADER_BYTES) return { ok: false, error: 'too-short' };
+  const type = buf.readUInt16BE(0);
+  if ((type & 0xc000) !== 0) return { ok: false, error: 'not-stun' }; // RFC 8489 §5: top two bits zero
+  if (buf.readUInt32BE(4) !== MAGIC_COOKIE) return { ok: false, error: 'bad-cookie' };
+  const length = buf.readUInt16BE(2);
+  if (length % 4 !== 0 || STUN_HEADER_BYTES + length !== buf.length) return { ok: false, error: 'length-mismatch' };
+  const transactionId = Buffer.from(buf.subarray(8, 20));
+  const message: StunMessage = {
+    method: (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2),
+    class: CLASSES[((type >> 4) & 1) | ((type >> 7) & 2)] ?? 'request',
+    transactionId,
+    attributes: [],
+    unknownRequired: [],
+    fingerprint: false,
+  };
+  let offset = STUN_HEADER_BYTES;
+  while (offset < buf.length) {
+    if (message.fingerprint) return { ok: false, error: 'fingerprint-not-last' };
+    if (offset + 4 > buf.length) return { ok: false, error: 'truncated-attribute' };
+    const attrType = buf.readUInt16BE(offset);
+    const attrLength = buf.readUInt16BE(offset + 2);
+    const start = offset + 4;
+    if (start + attrLength > buf.length) return { ok: false, error: 'truncated-attribute' };
+    const value = Buffer.from(buf.subarray(start, start + attrLength));
+    if (attrType === STUN_ATTR.FINGERPRINT) {
+      if (attrLength !== 4) return { ok: false, error: 'bad-attribute' };
+      if (((crc32(buf.subarray(0, offset)) ^ FINGERPRINT_XOR) >>> 0) !== value.readUInt32BE(0)) return { ok: false, error: 'bad-fingerprint' };
+      message.fingerprint = true;
+    } else if (!readAttribute(message, attrType, value)) {
+      return { ok: false, error: 'bad-attribute' };
+    }
+    message.attributes.push({ type: attrType, value });
+    // Padding bytes are skipped unread: RFC 5769's own vectors pad with spaces.
+    offset = start + padTo4(attrLength);
+  }
+  if (offset !== buf.length) return { ok: false, error: 'truncated-attribute' };
+  return { ok: true, message };
+}
+
+/** readAttribute fills the typed field for a known attribute; false when its value is malformed. */
+function readAttribute(message: StunMessage, type: number, value: Buffer): boolean {
+  switch (type) {
+    case STUN_ATTR.XOR_MAPPED_ADDRESS:
+      return store(message, 'xorMappedAddress', readAddress(value, message.transactionId));
+    case STUN_ATTR.MAPPED_ADDRESS:
+      return store(message, 'mappedAddress', readAddress(value, null));
+    case STUN_ATTR.RESPONSE_ORIGIN:
+      return store(message, 'responseOrigin', readAddress(value, null));
+    case STUN_ATTR.OTHER_ADDRESS:
+      return store(message, 'otherAddress', readAddress(value, null));
+    case STUN_ATTR.ERROR_CODE: {
+      // RFC 8489 §14.8: 21 reserved bits, class (hundreds, 3..6), number (0..99), UTF-8 reason.
+      if (value.length < 4) return false;
+      const hundreds = value[2]! & 0x07;
+      const number = value[3]!;
+      if (hundreds < 3 || hundreds > 6 || number > 99) return false;
+      return store(message, 'errorCode', { code: hundreds * 100 + number, reason: value.subarray(4).toString('utf8') });
+    }
+    case STUN_ATTR.UNKNOWN_ATTRIBUTES: {
+      if (value.length % 2 !== 0) return false;
+      const types: number[] = [];
+      for (let i = 0; i < value.length; i += 2) types.push(value.readUInt16BE(i));
+      return store(message, 'unknownAttributes', types);
+    }
+    case STUN_ATTR.CHANGE_REQUEST:
+      if (value.length !== 4) return false;
+      return store(message, 'changeRequest', { changeIp: (value[3]! & 4) !== 0, changePort: (value[3]! & 2) !== 0 });
+    case STUN_ATTR.RESPONSE_PORT:
+      if (value.length !== 4) return false;
+      return store(message, 'responsePort', value.readUInt16BE(0));
+    case STUN_ATTR.ALGWATCH_RESPONSE_DELAY:
+      if (value.length !== 4) return false;
+      return store(message, 'responseDelayMs', value.readUInt32BE(0));
+    case STUN_ATTR.PADDING:
+      return store(message, 'paddingBytes', value.length);
+    case STUN_ATTR.SOFTWARE:
+      return store(message, 'software', value.toString('utf8'));
+    default:
+      if (type < 0x8000 && !KNOWN_TYPES.has(type)) message.unknownRequired.push(type);
+      return true;
+  }
+}
+
+/** store keeps the first occurrence (RFC 8489 §14: later duplicates are ignored). */
+function store<K extends keyof StunAttributes>(message: StunMessage, key: K, value: StunAttributes[K] | null): boolean {
+  if (value === null) return false;
+  if (message[key] === undefined) message[key] = value;
+  return true;
+}
+
+/**
+ * addressValue encodes (XOR-)MAPPED-ADDRESS (RFC 8489 §14.1, §14.2): 0, family (1 IPv4, 2 IPv6),
+ * port, address; the XOR form masks port and address with the cookie (and, for IPv6, the id).
+ */
+function addressValue(target: TransportAddress, xorWith: Buffer | null): Buffer {
+  const ip = parseIp(target.address);
+  if (!ip) throw new Error(`not an IP address: ${target.address}`);
+  const value = Buffer.alloc(4 + ip.length);
+  value[1] = ip.length === 4 ? 1 : 2;
+  value.writeUInt16BE(target.port, 2);
+  ip.copy(value, 4);
+  if (xorWith) xorAddress(value, xorWith);
+  return value;
+}
+
+function readAddress(value: Buffer, xorWith: Buffer | null): TransportAddress | null {
+  if (value.length < 4) return null;
+  const family = value[1];
+  if (!((family === 1 && value.length === 8) || (family === 2 && value.length === 20))) return null;
+  const copy = Buffer.from(value);
+  if (xorWith) xorAddress(copy, xorWith);
+  return { address: formatIp(copy.subarray(4)), port: copy.readUInt16BE(2) };
+}
+
+function xorAddress(value: Buffer, transactionId: Buffer): void {
+  const mask = Buffer.alloc(16);
+  mask.writeUInt32BE(MAGIC_COOKIE, 0);
+  transactionId.copy(mask, 4);
+  value[2]! ^= mask[0]!; // port: XOR with the cookie's top 16 bits
+  value[3]! ^= mask[1]!;
+  for (let i = 4; i < value.length; i++) value[i]! ^= mask[i - 4]!;
+}
+
+function errorCodeValue(error: StunErrorCode): Buffer {
+  const reason = Buffer.from(error.reason, 'utf8');
+  const value = Buffer.alloc(4 + reason.length);
+  value[2] = Math.floor(error.code / 100);
+  value[3] = error.code % 100;
+  reason.copy(value, 4);
+  return value;
+}
+
+function uint16List(values: number[]): Buffer {
+  const value = Buffer.alloc(values.length * 2);
+  values.forEach((type, i) => value.writeUInt16BE(type, i * 2));
+  return value;
+}
+
+function uint32(n: number): Buffer {
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(n >>> 0, 0);
+  return value;
+}
+
+function padTo4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+let crcTable: Uint32Array | undefined;
+
+/** crc32 is the ISO-HDLC CRC-32 (the one of zlib) that FINGERPRINT uses. */
+export function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
