@@ -271,7 +271,8 @@ function readAttribute(message: StunMessage, type: number, value: Buffer): boole
 /** store keeps the first occurrence (RFC 8489 §14: later duplicates are ignored). */
 function store<K extends keyof StunAttributes>(message: StunMessage, key: K, value: StunAttributes[K] | null): boolean {
   if (value === null) return false;
-  if (message[key] === undefined) message[key] = value;
+  const attributes: StunAttributes = message;
+  if (attributes[key] === undefined) attributes[key] = value;
   return true;
 }
 
