@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { AgentConfig, Schedule } from '@algwatch/protocol/events';
+import type { Probe } from '../probes/probe.js';
+import type { ProbeRun } from '../probes/runner.js';
+import { memoryLogger } from './log.js';
+import { plannedRuns, Scheduler, type ProbeRegistry } from './scheduler.js';
+
+const OFF: Schedule = { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '' };
+
+function config(schedule: Partial<Schedule>, targets: AgentConfig['targets'] = []): AgentConfig {
+  return { schedule: { ...OFF, ...schedule }, targets, reflectorHost: '127.0.0.1' };
+}
+
+interface Started {
+  probe: string;
+  host: string;
+  options: Record<string, unknown>;
+}
+
+/** recordingProbe is a real probe that waits `workMs` (honouring the abort signal) and records each start. */
+function recordingProbe(name: string, started: Started[], workMs = 0, active = { now: 0, max: 0 }): Probe<Record<string, unknown>, null> {
+  return {
+    name,
+    optionsSchema: z.record(z.string(), z.unknown()),
+    defaults: {},
+    timeoutMs: 10_000,
+    async run(ctx, target, options) {
+      started.push({ probe: name, host: target.host, options });
+      active.now += 1;
+      active.max = Math.max(active.max, active.now);
+      try {
+        if (workMs > 0) await sleep(workMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      } finally {
+        active.now -= 1;
+      }
+      return { success: true, detail: null, points: [] };
+    },
+  };
+}
+
+let scheduler: Scheduler | null = null;
+afterEach(async () => {
+  await scheduler?.stop();
+  scheduler = null;
+});
+
+describe('plannedRuns', () => {
+  it('runs the SIP ALG probe over UDP, TCP and TLS against the reflector', () => {
+    expect(plannedRuns('sipAlg', config({})).map((run) => [run.probe, run.target.host, run.options.transport])).toEqual([
+      ['sip-alg', '127.0.0.1', 'udp'],
+      ['sip-alg', '127.0.0.1', 'tcp'],
+      ['sip-alg', '127.0.0.1', 'tls'],
+    ]);
+  });
+
+  it('sends OPTIONS, CRLF or both keep-alives to each SIP target as configured', () => {
+    const targets: AgentConfig['targets'] = [
+      { name: 'pbx', host: '127.0.0.2', port: 5060, transport: 'udp', keepalive: 'options' },
+      { name: 'trunk', host: '127.0.0.3', port: 5061, transport: 'tls', keepalive: 'both' },
+      { name: 'reg', host: '127.0.0.4', port: 5080, transport: 'tcp', keepalive: 'crlf' },
+    ];
+    expect(plannedRuns('keepalive', config({}, targets)).map((run) => [run.probe, run.target.name, run.options])).toEqual([
+      ['sip-options', 'pbx', { transport: 'udp', port: 5060 }],
+      ['sip-options', 'trunk', { transport: 'tls', port: 5061 }],
+      ['crlf-keepalive', 'trunk', { transport: 'tls', port: 5061 }],
+      ['crlf-keepalive', 'reg', { transport: 'tcp', port: 5080 }],
+    ]);
+  });
+});
+
+describe('Scheduler', () => {
+  it('never runs a probe over itself: a tick that finds it still running is skipped with a warning', async () => {
+    const started: Started[] = [];
+    const active = { now: 0, max: 0 };
+    const log = memoryLogger();
+    const runs: ProbeRun<unknown>[] = [];
+    scheduler = new Scheduler({
+      probes: { 'stun-mapping': recordingProbe('stun-mapping', started, 2_500, active) },
+      onRun: (run) => void runs.push(run),
+      log,
+      maxRandomDelayMs: 0,
+    });
+    await scheduler.apply(config({ stunMapping: '* * * * * *' }));
+    await sleep(4_200);
+    expect(started.length).toBeGreaterThanOrEqual(1);
+    expect(active.max).toBe(1);
+    expect(log.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toContain(
+      'schedule: stunMapping probes still running at the next tick; skipped that tick',
+    );
+  });
+
+  it('replaces every task when the server pushes a new config', async () => {
+    const started: Started[] = [];
+    const probes: ProbeRegistry = {
+      'stun-mapping': recordingProbe('stun-mapping', started),
+      'nat-behavior': recordingProbe('nat-behavior', started),
+    };
+    scheduler = new Scheduler({ probes, onRun: () => undefined, log: memoryLogger(), maxRandomDelayMs: 0 });
+    await scheduler.apply(config({ stunMapping: '* * * * * *' }));
+    await sleep(1_600);
+    await scheduler.apply(config({ natBehavior: '* * * * * *' }));
+    // A tick that fired just before the switch may still be starting its run: let it settle.
+    await sleep(100);
+    const stunRuns = () => started.filter((run) => run.probe === 'stun-mapping').length;
+    const stunAtSwitch = stunRuns();
+    expect(stunAtSwitch).toBeGreaterThanOrEqual(1);
+    await sleep(2_200);
+    expect(stunRuns()).toBe(stunAtSwitch);
+    expect(started.filter((run) => run.probe === 'nat-behavior').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('runs only the requested probes on runNow and resolves once their results were handed over', async () => {
+    const started: Started[] = [];
+    const runs: ProbeRun<unknown>[] = [];
+    const probes: ProbeRegistry = {
+      'sip-alg': recordingProbe('sip-alg', started, 50),
+      'sip-options': recordingProbe('sip-options', started),
+      'crlf-keepalive': recordingProbe('crlf-keepalive', started),
+    };
+    scheduler = new Scheduler({ probes, onRun: (run) => void runs.push(run), log: memoryLogger(), maxRandomDelayMs: 0 });
+    const targets: AgentConfig['targets'] = [{ name: 'pbx', host: '127.0.0.2', port: 5060, transport: 'udp', keepalive: 'both' }];
+    await scheduler.apply(config({}, targets));
+    await scheduler.runNow(['sip-alg', 'sip-options']);
+    expect(runs.map((run) => run.probe).sort()).toEqual(['sip-alg', 'sip-alg', 'sip-alg', 'sip-options']);
+    expect(started.filter((run) => run.probe === 'sip-alg').map((run) => run.options.transport).sort()).toEqual(['tcp', 'tls', 'udp']);
+    expect(runs.every((run) => run.success)).toBe(true);
+  });
+
+  it('warns once about a probe this agent does not have and keeps running the others', async () => {
+    const started: Started[] = [];
+    const log = memoryLogger();
+    scheduler = new Scheduler({
+      probes: { 'stun-mapping': recordingProbe('stun-mapping', started) },
+      onRun: () => undefined,
+      log,
+      maxRandomDelayMs: 0,
+    });
+    await scheduler.apply(config({}));
+    await scheduler.runNow(['binding-lifetime', 'stun-mapping']);
+    await scheduler.runNow(['binding-lifetime']);
+    expect(started.map((run) => run.probe)).toEqual(['stun-mapping']);
+    expect(log.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toEqual([
+      'schedule: this agent has no binding-lifetime probe; skipping its runs (update the agent)',
+    ]);
+  });
+
+  it('turns an invalid cron expression from the server into one warning and leaves that slot off', async () => {
+    const log = memoryLogger();
+    scheduler = new Scheduler({ probes: {}, onRun: () => undefined, log, maxRandomDelayMs: 0 });
+    await scheduler.apply(config({ natBehavior: 'every hour' }));
+    expect(log.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toEqual([
+      'schedule: natBehavior "every hour" is not a valid cron expression; natBehavior probes are off until the server sends a valid one',
+    ]);
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * The scheduler turns the server's Schedule into node-cron tasks, one per slot (sipAlg, stunMapping,
+ * natBehavior, bindingLifetime, keepalive), and each tick into probe runs through `runProbe`. A slot
+ * never overlaps itself (node-cron's `noOverlap`, plus the same guard for `runNow`), a small random
+ * delay spreads a fleet's probes off the exact minute, and a new config replaces every task without
+ * a restart.
+ */
+import type { ScheduledTask, TaskOptions } from 'node-cron';
+import type { AgentConfig, ProbeName, Schedule } from '@algwatch/protocol/events';
+import type { Probe, ProbeTarget } from '../probes/probe.js';
+import { runProbe, type ProbeRun } from '../probes/runner.js';
+import type { Logger } from './log.js';
+
+/**
+ * ProbeRegistry maps probe names to probes (agent/src/probes/index.ts `PROBES` in production).
+ * `any`: the registry holds probes of different option types; runProbe parses each run's options
+ * with the probe's own schema, which is the type boundary.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ProbeRegistry = Readonly<Partial<Record<ProbeName, Probe<any, any>>>>;
+
+export type ScheduleSlot = keyof Schedule;
+export const SCHEDULE_SLOTS: readonly ScheduleSlot[] = ['sipAlg', 'stunMapping', 'natBehavior', 'bindingLifetime', 'keepalive'];
+
+/** SLOT_OF_PROBE says which slot's runs a `runNow` for a probe triggers. */
+export const SLOT_OF_PROBE: Record<ProbeName, ScheduleSlot> = {
+  'sip-alg': 'sipAlg',
+  'stun-mapping': 'stunMapping',
+  'nat-behavior': 'natBehavior',
+  'binding-lifetime': 'bindingLifetime',
+  'sip-options': 'keepalive',
+  'crlf-keepalive': 'keepalive',
+};
+
+/** PlannedRun is one probe run a slot's tick makes. */
+export interface PlannedRun {
+  probe: ProbeName;
+  target: ProbeTarget;
+  options: Record<string, unknown>;
+}
+
+/**
+ * plannedRuns lists the runs of one tick of `slot`: the SIP ALG probe over UDP, TCP and TLS against
+ * the reflector; the STUN probes against the reflector; OPTIONS and/or CRLF keep-alives to each of
+ * the site's SIP targets.
+ */
+export function plannedRuns(slot: ScheduleSlot, config: AgentConfig): PlannedRun[] {
+  const reflector: ProbeTarget = { host: config.reflectorHost };
+  switch (slot) {
+    case 'sipAlg':
+      return (['udp', 'tcp', 'tls'] as const).map((transport) => ({ probe: 'sip-alg', target: reflector, options: { transport } }));
+    case 'stunMapping':
+      return [{ probe: 'stun-mapping', target: reflector, options: {} }];
+    case 'natBehavior':
+      return [{ probe: 'nat-behavior', target: reflector, options: {} }];
+    case 'bindingLifetime':
+      return [{ probe: 'binding-lifetime', target: reflector, options: {} }];
+    case 'keepalive':
+      return config.targets.flatMap((peer) => {
+        const target: ProbeTarget = { host: peer.host, port: peer.port, name: peer.name };
+        const options = { transport: peer.transport, port: peer.port };
+        const runs: PlannedRun[] = [];
+        if (peer.keepalive !== 'crlf') runs.push({ probe: 'sip-options', target, options });
+        if (peer.keepalive !== 'options') runs.push({ probe: 'crlf-keepalive', target, options });
+        return runs;
+      });
+  }
+}
+
+export interface SchedulerOptions {
+  probes: ProbeRegistry;
+  /** Called with every finished run, in completion order; awaited before the slot counts as done. */
+  onRun: (run: ProbeRun<unknown>) => Promise<void> | void;
+  log: Logger;
+  /** Upper bound of the random delay before a tick's runs; also capped at a tenth of the slot's period. */
+  maxRandomDelayMs?: number;
+}
+
+/**
+ * Scheduler runs the probes of an AgentConfig on its schedule. apply() swaps configs; runNow() runs
+ * slots at once; stop() stops the tasks and aborts runs in progress (their results still arrive).
+ */
+export class Scheduler {
+  private tasks: ScheduledTask[] = [];
+  private config: AgentConfig | null = null;
+  private readonly busy = new Map<ScheduleSlot, Promise<void>>();
+  private readonly missingWarned = new Set<string>();
+  private readonly shutdown = new AbortController();
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  /** apply stops the tasks of the previous config and starts one task per enabled slot of `config`. */
+  async apply(config: AgentConfig): Promise<void> {
+    const cron = await import('node-cron');
+    this.stopTasks();
+    this.config = config;
+    if (this.shutdown.signal.aborted) return;
+    for (const slot of SCHEDULE_SLOTS) {
+      const expression = config.schedule[slot].trim();
+      if (expression === '') continue;
+      if (!cron.validate(expression)) {
+        this.options.log.warn(`schedule: ${slot} "${expression}" is not a valid cron expression; ${slot} probes are off until the server sends a valid one`);
+        continue;
+      }
+      const taskOptions: TaskOptions = {
+        name: slot,
+        noOverlap: true,
+        maxRandomDelay: this.randomDelayFor(cron.createTask(expression, () => undefined)),
+        logger: cronLogger(this.options.log),
+      };
+      const task = cron.createTask(expression, () => this.runSlot(slot), taskOptions);
+      task.on('execution:overlap', () => {
+        this.options.log.warn(`schedule: ${slot} probes still running at the next tick; skipped that tick`);
+      });
+      task.start();
+      this.tasks.push(task);
+    }
+    this.options.log.debug('schedule applied', { schedule: config.schedule, targets: config.targets.length });
+  }
+
+  /**
+   * runNow runs the slots of `probes` at once (only the named probes' runs) and resolves when they
+   * finished. A slot already running is not started twice: the run in progress is awaited instead.
+   */
+  async runNow(probes: readonly ProbeName[]): Promise<void> {
+    const slots = new Set(probes.map((probe) => SLOT_OF_PROBE[probe]));
+    await Promise.all([...slots].map((slot) => this.runSlot(slot, new Set(probes))));
+  }
+
+  /** stop stops every task, aborts runs in progress and waits for them to hand in their results. */
+  async stop(): Promise<void> {
+    this.stopTasks();
+    this.shutdown.abort();
+    await Promise.all(this.busy.values());
+  }
+
+  private stopTasks(): void {
+    for (const task of this.tasks) void task.destroy();
+    this.tasks = [];
+  }
+
+  private runSlot(slot: ScheduleSlot, only?: ReadonlySet<ProbeName>): Promise<void> {
+    const running = this.busy.get(slot);
+    if (running) {
+      this.options.log.debug(`schedule: ${slot} already running; not starting it again`);
+      return running;
+    }
+    const work = this.runPlanned(slot, only).finally(() => this.busy.delete(slot));
+    this.busy.set(slot, work);
+    return work;
+  }
+
+  private async runPlanned(slot: ScheduleSlot, only?: ReadonlySet<ProbeName>): Promise<void> {
+    if (!this.config || this.shutdown.signal.aborted) return;
+    const runs = plannedRuns(slot, this.config).filter((planned) => !only || only.has(planned.probe));
+    await Promise.all(
+      runs.map(async (planned) => {
+        const probe = this.options.probes[planned.probe];
+        if (!probe) {
+          if (!this.missingWarned.has(planned.probe)) {
+            this.missingWarned.add(planned.probe);
+            this.options.log.warn(`schedule: this agent has no ${planned.probe} probe; skipping its runs (update the agent)`);
+          }
+          return;
+        }
+        const run = await runProbe(probe, planned.target, planned.options, { signal: this.shutdown.signal });
+        try {
+          await this.options.onRun(run as ProbeRun<unknown>);
+        } catch (err) {
+          this.options.log.error(`schedule: could not keep the ${planned.probe} result: ${(err as Error).message}`);
+        }
+      }),
+    );
+  }
+
+  /** randomDelayFor caps the jitter at a tenth of the slot's period, so a 30 s keep-alive stays near 30 s. */
+  private randomDelayFor(probeTask: ScheduledTask): number {
+    const [first, second] = probeTask.getNextRuns(2);
+    void probeTask.destroy();
+    const periodMs = first && second ? second.getTime() - first.getTime() : 60_000;
+    return Math.max(0, Math.min(this.options.maxRandomDelayMs ?? 5_000, Math.floor(periodMs / 10)));
+  }
+}
+
+/** cronLogger keeps node-cron's own messages out of stdout: our overlap line says it better. */
+function cronLogger(log: Logger): NonNullable<TaskOptions['logger']> {
+  const text = (message: string | Error) => (message instanceof Error ? message.message : message);
+  return {
+    info: (message) => log.debug(`node-cron: ${message}`),
+    warn: (message) => log.debug(`node-cron: ${message}`),
+    error: (message) => log.error(`node-cron: ${text(message)}`),
+    debug: (message) => log.debug(`node-cron: ${text(message)}`),
+  };
+}
