@@ -1,0 +1,320 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Server } from 'socket.io';
+import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  AGENT_NAMESPACE,
+  DEFAULT_SCHEDULE,
+  MAX_MESSAGE_BYTES,
+  MAX_RESULTS_PER_BATCH,
+  PROTOCOL_VERSION,
+  type AgentConfig,
+  type AgentToServerEvents,
+  type ProbeResultMessage,
+  type RunNow,
+  type ServerToAgentEvents,
+} from '@algwatch/protocol/events';
+import { openRelationalStore } from '../relational/open.js';
+import type { RelationalStore, Site } from '../relational/relational-store.js';
+import { createSqliteTestDatabase, type TestDatabase } from '../relational/test-databases.js';
+import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
+import { AGENT_SERVER_OPTIONS, attachAgentGateway, type AgentGateway, type AgentGatewayDeps } from './agent-gateway.js';
+
+/** A real TimeSeriesStore kept in memory: stores a repeated point (same series and time) once. */
+class MemorySeriesStore implements TimeSeriesStore {
+  readonly points = new Map<string, StoredPoint>();
+  async write(points: StoredPoint[]): Promise<void> {
+    for (const point of points) {
+      const tags = Object.entries(point.tags).sort(([a], [b]) => a.localeCompare(b));
+      this.points.set(JSON.stringify([point.measurement, tags, point.timestampMs]), point);
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+type AgentClient = ClientSocket<ServerToAgentEvents, AgentToServerEvents>;
+
+interface Fixture {
+  http: HttpServer;
+  io: Server;
+  gateway: AgentGateway;
+  url: string;
+  series: MemorySeriesStore;
+  fannedOut: Array<{ site: Site; results: ProbeResultMessage[]; agentId: string }>;
+  logLines: Array<{ msg: string; reason?: string }>;
+}
+
+let database: TestDatabase;
+let relational: RelationalStore;
+let acme: { site: Site; token: string };
+let other: { site: Site; token: string };
+const clients: AgentClient[] = [];
+const fixtures: Fixture[] = [];
+
+beforeAll(async () => {
+  database = await createSqliteTestDatabase();
+  relational = await openRelationalStore(database.options);
+  acme = await relational.createSite('acme-hq', 'acme');
+  other = await relational.createSite('globex-hq', 'globex');
+  await relational.setSiteTargets(acme.site.id, [{ name: 'pbx', host: '203.0.113.10', port: 5060, transport: 'udp', keepalive: 'both' }]);
+});
+
+afterEach(() => {
+  for (const client of clients.splice(0)) client.disconnect();
+});
+
+afterAll(async () => {
+  for (const fixture of fixtures) {
+    await fixture.io.close();
+    fixture.http.closeAllConnections();
+  }
+  await relational?.close();
+  await database?.drop();
+});
+
+async function startGateway(overrides: Partial<AgentGatewayDeps> = {}): Promise<Fixture> {
+  const logLines: Fixture['logLines'] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as { msg: string });
+      done();
+    },
+  });
+  const series = new MemorySeriesStore();
+  const fannedOut: Fixture['fannedOut'] = [];
+  const http = createServer();
+  const io = new Server(http, AGENT_SERVER_OPTIONS);
+  const gateway = attachAgentGateway(io, {
+    relational,
+    timeSeries: series,
+    reflectorHost: 'reflector.algwatch.test',
+    log: pino({ level: 'info' }, sink),
+    onResults: (site, results, agentId) => fannedOut.push({ site, results, agentId }),
+    ...overrides,
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  const fixture = { http, io, gateway, url: `http://127.0.0.1:${port}${AGENT_NAMESPACE}`, series, fannedOut, logLines };
+  fixtures.push(fixture);
+  return fixture;
+}
+
+function agent(fixture: Fixture, auth: object): AgentClient {
+  const client: AgentClient = connect(fixture.url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  clients.push(client);
+  return client;
+}
+
+/** connected resolves once the server admitted the client, or rejects with the server's refusal. */
+function connected(client: AgentClient): Promise<AgentClient> {
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('connect_error', (error) => reject(error));
+  });
+}
+
+const connectAgent = (fixture: Fixture, token = acme.token, agentId = 'pbx-box') => connected(agent(fixture, { token, agentId }));
+
+function result(overrides: Partial<ProbeResultMessage> = {}): ProbeResultMessage {
+  return {
+    id: randomUUID(),
+    probe: 'stun-mapping',
+    target: 'reflector',
+    startedAt: 1_700_000_000_000 + Math.floor(Math.random() * 1e9),
+    durationMs: 12,
+    success: true,
+    points: [
+      {
+        measurement: 'stun_mapping',
+        tags: { target: 'reflector', result: 'success' },
+        fields: { nat_present: true, public_address: '203.0.113.5', public_port: 40000, port_preserved: false, rtt_ms: 12.5 },
+      },
+    ],
+    detail: {},
+    ...overrides,
+  };
+}
+
+const sendResults = (client: AgentClient, payload: unknown) =>
+  client.timeout(5000).emitWithAck('results', payload as { results: ProbeResultMessage[] });
+
+describe('agent gateway', () => {
+  it('answers a good token`s hello with its site and the site`s agent config', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    const reply = await client.timeout(5000).emitWithAck('hello', { protocol: PROTOCOL_VERSION, agentVersion: '0.1.0', hostname: 'pbx-box.local' });
+    expect(reply).toEqual({
+      ok: true,
+      siteId: acme.site.id,
+      siteName: 'acme-hq',
+      config: {
+        schedule: DEFAULT_SCHEDULE,
+        targets: [{ name: 'pbx', host: '203.0.113.10', port: 5060, transport: 'udp', keepalive: 'both' }],
+        reflectorHost: 'reflector.algwatch.test',
+      },
+    });
+    expect((await relational.listAgents(acme.site.id)).map((a) => a.hostname)).toContain('pbx-box.local');
+  });
+
+  it('refuses a wrong token, a missing token and a revoked token with "invalid agent token"', async () => {
+    const fixture = await startGateway();
+    const revoked = await relational.createSite('revoked-site', 'acme');
+    await relational.revokeSiteTokens(revoked.site.id);
+    const attempts = [
+      connected(agent(fixture, { token: 'A'.repeat(43), agentId: 'x' })),
+      connected(agent(fixture, { agentId: 'x' })),
+      connected(agent(fixture, {})),
+      connected(agent(fixture, { token: revoked.token, agentId: 'x' })),
+    ];
+    for (const attempt of attempts) await expect(attempt).rejects.toThrow('invalid agent token');
+  });
+
+  it('refuses a good token with a missing agent id', async () => {
+    const fixture = await startGateway();
+    await expect(connected(agent(fixture, { token: acme.token }))).rejects.toThrow('invalid agent id');
+  });
+
+  it('stores results with tenant, site and agent tags at the probe`s start time, then acks and fans out', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    const sent = [result(), result({ success: false, error: 'no answer', points: [] })];
+    expect(await sendResults(client, { results: sent })).toEqual({ ok: true, accepted: sent.map((r) => r.id) });
+
+    expect([...fixture.series.points.values()]).toEqual([
+      {
+        measurement: 'stun_mapping',
+        tags: { target: 'reflector', result: 'success', tenant: 'acme', site: 'acme-hq', agent: 'pbx-box' },
+        fields: sent[0]?.points[0]?.fields,
+        timestampMs: sent[0]?.startedAt,
+      },
+    ]);
+    expect(fixture.fannedOut).toEqual([{ site: acme.site, results: sent, agentId: 'pbx-box' }]);
+  });
+
+  it('stores a batch sent twice once, acks it both times and fans it out once', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    const batch = { results: [result(), result()] };
+    const first = await sendResults(client, batch);
+    const second = await sendResults(client, batch);
+    expect(second).toEqual(first);
+    expect(second).toEqual({ ok: true, accepted: batch.results.map((r) => r.id) });
+    expect(fixture.series.points.size).toBe(2);
+    expect(fixture.fannedOut.flatMap((f) => f.results.map((r) => r.id))).toEqual(batch.results.map((r) => r.id));
+  });
+
+  it('rejects a malformed batch with the reason, logs it once and stores nothing', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    const bad = result({ points: [{ measurement: 'stun_mapping', tags: {}, fields: { rtt_ms: 'fast' } }] });
+    const reply = await sendResults(client, { results: [bad] });
+    expect(reply).toEqual({ ok: false, error: 'invalid results batch: results.0.points.0: field stun_mapping.rtt_ms must be float' });
+    expect(await sendResults(client, 'not a batch')).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid results batch: /) });
+    expect(fixture.series.points.size).toBe(0);
+    expect(fixture.fannedOut).toEqual([]);
+    expect(await relational.unseenResultIds(acme.site.id, [bad.id])).toEqual([bad.id]);
+    expect(fixture.logLines.filter((line) => line.msg === 'rejected results batch')).toHaveLength(2);
+  });
+
+  it('rejects a result whose points claim another site`s tags and stores nothing of its batch', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    const good = result();
+    const forged = result();
+    const point = forged.points[0];
+    if (point) point.tags = { ...point.tags, site: 'globex-hq', tenant: 'globex' };
+    const reply = await sendResults(client, { results: [good, forged] });
+    expect(reply).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid results batch: results\.1\.points\.0: unknown tag stun_mapping\.site/) });
+    expect(fixture.series.points.size).toBe(0);
+    expect(await relational.unseenResultIds(acme.site.id, [good.id])).toEqual([good.id]);
+  });
+
+  it('rejects a batch of more results than MAX_RESULTS_PER_BATCH and stores nothing', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    const results = Array.from({ length: MAX_RESULTS_PER_BATCH + 1 }, () => result());
+    const reply = await sendResults(client, { results });
+    expect(reply).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid results batch: results: Too big/) });
+    expect(fixture.series.points.size).toBe(0);
+  });
+
+  it('drops a connection that sends a message larger than MAX_MESSAGE_BYTES, storing nothing', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
+    client.emit('results', { results: [result({ detail: 'x'.repeat(MAX_MESSAGE_BYTES) })] }, () => {});
+    expect(await disconnected).toBe('transport close');
+    expect(fixture.series.points.size).toBe(0);
+  });
+
+  it('refuses results batches beyond the per-connection rate and logs that once', async () => {
+    const fixture = await startGateway({ resultsRate: { ratePerSecond: 0.001, burst: 2 } });
+    const client = await connectAgent(fixture);
+    expect(await sendResults(client, { results: [result()] })).toMatchObject({ ok: true });
+    expect(await sendResults(client, { results: [result()] })).toMatchObject({ ok: true });
+    const refused = [await sendResults(client, { results: [result()] }), await sendResults(client, { results: [result()] })];
+    for (const reply of refused) expect(reply).toMatchObject({ ok: false, error: expect.stringMatching(/^rate limited: /) });
+    expect(fixture.series.points.size).toBe(2);
+    expect(fixture.logLines.filter((line) => line.msg === 'results batches rate limited')).toHaveLength(1);
+  });
+
+  it('stops taking results from a connected agent once its token is revoked', async () => {
+    const fixture = await startGateway();
+    const site = await relational.createSite('revoked-live', 'acme');
+    const client = await connectAgent(fixture, site.token);
+    expect(await sendResults(client, { results: [result()] })).toMatchObject({ ok: true });
+    await relational.revokeSiteTokens(site.site.id);
+    const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
+    expect(await sendResults(client, { results: [result()] })).toEqual({ ok: false, error: 'invalid agent token' });
+    expect(await disconnected).toBe('io server disconnect');
+    expect(fixture.series.points.size).toBe(1);
+  });
+
+  it('records heartbeats as the agent`s last heartbeat', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture, acme.token, 'beating');
+    client.emit('heartbeat', { at: 42, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
+    await vi.waitFor(async () => {
+      const beating = (await relational.listAgents(acme.site.id)).find((a) => a.id === 'beating');
+      expect(beating?.lastHeartbeat).toEqual({ at: 42, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
+    });
+  });
+
+  it('pushes a new config and a run-now request to the site`s agents only', async () => {
+    const fixture = await startGateway();
+    const mine = await connectAgent(fixture);
+    const theirs = await connectAgent(fixture, other.token, 'globex-box');
+    const received: Array<AgentConfig | RunNow> = [];
+    theirs.on('config', (config) => received.push(config));
+    theirs.on('runNow', (request) => received.push(request));
+    const config = new Promise<AgentConfig>((resolve) => mine.once('config', resolve));
+    const runNow = new Promise<RunNow>((resolve) => mine.once('runNow', resolve));
+
+    await relational.setSiteSchedule(acme.site.id, { ...DEFAULT_SCHEDULE, bindingLifetime: '' });
+    expect(await fixture.gateway.pushConfig(acme.site.id)).toBe(1);
+    expect((await config).schedule.bindingLifetime).toBe('');
+    expect(await fixture.gateway.runNow(acme.site.id, ['sip-alg'])).toBe(1);
+    expect(await runNow).toEqual({ probes: ['sip-alg'] });
+    await relational.setSiteSchedule(acme.site.id, DEFAULT_SCHEDULE);
+    expect(received).toEqual([]);
+  });
+
+  it('refuses 200 connections with bad tokens and still serves a good agent', async () => {
+    const fixture = await startGateway();
+    const attempts = Array.from({ length: 200 }, (_, i) =>
+      connected(agent(fixture, { token: randomUUID() + randomUUID(), agentId: `flood-${i}` })).then(
+        () => 'admitted',
+        (error: Error) => error.message,
+      ),
+    );
+    const outcomes = await Promise.all(attempts);
+    expect(new Set(outcomes)).toEqual(new Set(['invalid agent token']));
+
+    const client = await connectAgent(fixture);
+    expect(await client.timeout(5000).emitWithAck('hello', { protocol: PROTOCOL_VERSION, agentVersion: '0.1.0', hostname: 'pbx' })).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * The agents' socket.io gateway on namespace `/agent`. A connection is admitted only with a valid,
+ * unrevoked site token; from then on the token alone says which site the agent writes to. Every
+ * event's payload is parsed with the protocol schemas and answered with an Ack; results go through
+ * ingestResults, the single path into storage.
+ *
+ * Whoever creates the socket.io Server must pass AGENT_SERVER_OPTIONS (maxHttpBufferSize =
+ * MAX_MESSAGE_BYTES): socket.io enforces the size while reading, before any handler runs, and drops
+ * a connection that sends a larger message (nothing of it is stored).
+ */
+import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import {
+  AGENT_NAMESPACE,
+  MAX_MESSAGE_BYTES,
+  agentAuthSchema,
+  agentConfigSchema,
+  heartbeatSchema,
+  helloSchema,
+  runNowSchema,
+  type AgentConfig,
+  type AgentToServerEvents,
+  type ProbeName,
+  type ServerToAgentEvents,
+} from '@algwatch/protocol/events';
+import { SourceRateLimiter } from '../reflector/rate-limit.js';
+import type { Site } from '../relational/relational-store.js';
+import { describeIssues } from './describe-issues.js';
+import { ingestResults, type IngestDeps } from './ingest-results.js';
+
+/** AGENT_SERVER_OPTIONS are the socket.io Server options the agent gateway relies on. */
+export const AGENT_SERVER_OPTIONS = { maxHttpBufferSize: MAX_MESSAGE_BYTES } satisfies Partial<ServerOptions>;
+
+export const INVALID_AGENT_TOKEN = 'invalid agent token';
+export const INVALID_AGENT_ID = 'invalid agent id';
+export const SERVER_UNAVAILABLE = 'server unavailable, retry later';
+
+export interface ResultsRateLimit {
+  /** Batches per second a connection may send in the long run. */
+  ratePerSecond: number;
+  /** Batches a connection may send at once (an outbox flushing after an outage). */
+  burst: number;
+}
+
+/** Up to 200 results a batch, this lets one agent sustain 400 results/s and flush 6,000 at once. */
+export const DEFAULT_RESULTS_RATE: ResultsRateLimit = { ratePerSecond: 2, burst: 30 };
+
+export interface AgentGatewayDeps extends IngestDeps {
+  /** The reflector host agents are told to probe (sent in every AgentConfig). */
+  reflectorHost: string;
+  resultsRate?: ResultsRateLimit;
+}
+
+export interface AgentGateway {
+  /** pushConfig sends a site's current AgentConfig to its connected agents; resolves to how many. */
+  pushConfig(siteId: string): Promise<number>;
+  /** runNow asks a site's connected agents to run probes now; resolves to how many were asked. */
+  runNow(siteId: string, probes: ProbeName[]): Promise<number>;
+  /** disconnectSite drops a site's agents (after its tokens were revoked in this process). */
+  disconnectSite(siteId: string): void;
+}
+
+interface AgentSocketData {
+  site: Site;
+  agentId: string;
+  token: string;
+  batches: SourceRateLimiter;
+  rateLimitLogged: boolean;
+}
+
+type AgentNamespace = Namespace<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, AgentSocketData>;
+type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, AgentSocketData>;
+
+const siteRoom = (siteId: string) => `site:${siteId}`;
+
+/** attachAgentGateway registers authentication and the agent event handlers on `io.of('/agent')`. */
+export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGateway {
+  const namespace = io.of(AGENT_NAMESPACE) as unknown as AgentNamespace;
+  const rate = deps.resultsRate ?? DEFAULT_RESULTS_RATE;
+
+  const agentConfig = async (siteId: string): Promise<AgentConfig> =>
+    agentConfigSchema.parse({ ...(await deps.relational.getAgentConfig(siteId)), reflectorHost: deps.reflectorHost });
+
+  namespace.use((socket, next) => {
+    const auth = agentAuthSchema.safeParse(socket.handshake.auth);
+    const refuse = (reason: string) => {
+      deps.log.warn({ address: socket.handshake.address, reason }, 'refused agent connection');
+      next(new Error(reason));
+    };
+    if (!auth.success) {
+      const badToken = auth.error.issues.some((issue) => issue.path[0] === 'token');
+      return refuse(badToken ? INVALID_AGENT_TOKEN : INVALID_AGENT_ID);
+    }
+    deps.relational.authenticateToken(auth.data.token).then(
+      (site) => {
+        if (!site) return refuse(INVALID_AGENT_TOKEN);
+        socket.data = {
+          site,
+          agentId: auth.data.agentId,
+          token: auth.data.token,
+          batches: new SourceRateLimiter({ ...rate, maxSources: 1 }),
+          rateLimitLogged: false,
+        };
+        next();
+      },
+      (error: unknown) => {
+        deps.log.error({ err: error }, 'agent authentication failed');
+        next(new Error(SERVER_UNAVAILABLE));
+      },
+    );
+  });
+
+  namespace.on('connection', (socket) => {
+    const { site, agentId } = socket.data;
+    const logFields = { site: site.name, tenant: site.tenantName, agent: agentId };
+    void socket.join(siteRoom(site.id));
+    deps.log.info(logFields, 'agent connected');
+    socket.on('disconnect', (reason) => deps.log.info({ ...logFields, reason }, 'agent disconnected'));
+
+    socket.on('hello', (payload: unknown, ack: unknown) => {
+      const reply = ackFunction(ack);
+      const hello = helloSchema.safeParse(payload);
+      if (!hello.success) {
+        const error = `invalid hello: ${describeIssues(hello.error)}`;
+        deps.log.warn({ ...logFields, reason: error }, 'rejected hello');
+        return reply({ ok: false, error });
+      }
+      deps.relational
+        .recordAgentHello(site.id, { agentId, hostname: hello.data.hostname, version: hello.data.agentVersion })
+        .then(() => agentConfig(site.id))
+        .then(
+          (config) => reply({ ok: true, siteId: site.id, siteName: site.name, config }),
+          (error: unknown) => {
+            deps.log.error({ ...logFields, err: error }, 'hello failed');
+            reply({ ok: false, error: SERVER_UNAVAILABLE });
+          },
+        );
+    });
+
+    socket.on('heartbeat', (payload: unknown) => {
+      const beat = heartbeatSchema.safeParse(payload);
+      if (!beat.success) {
+        deps.log.warn({ ...logFields, reason: `invalid heartbeat: ${describeIssues(beat.error)}` }, 'rejected heartbeat');
+        return;
+      }
+      deps.relational
+        .recordHeartbeat(site.id, agentId, beat.data)
+        .catch((error: unknown) => deps.log.error({ ...logFields, err: error }, 'heartbeat not recorded'));
+    });
+
+    socket.on('results', (payload: unknown, ack: unknown) => {
+      const reply = ackFunction(ack);
+      receiveResults(socket, payload).then(reply, (error: unknown) => {
+        deps.log.error({ ...logFields, err: error }, 'results batch failed');
+        reply({ ok: false, error: SERVER_UNAVAILABLE });
+      });
+    });
+  });
+
+  async function receiveResults(socket: AgentSocket, payload: unknown): Promise<object> {
+    const data = socket.data;
+    if (!data.batches.allow('batches')) {
+      const error = `rate limited: at most ${rate.ratePerSecond} results batches per second (burst ${rate.burst}) per connection, send again later`;
+      // Once per connection: a misbehaving agent must not turn the log into the flood.
+      if (!data.rateLimitLogged) deps.log.warn({ site: data.site.name, agent: data.agentId }, 'results batches rate limited');
+      data.rateLimitLogged = true;
+      return { ok: false, error };
+    }
+    // Checked per batch so `site revoke` cuts off an agent that is already connected.
+    const site = await deps.relational.authenticateToken(data.token);
+    if (!site || site.id !== data.site.id) {
+      deps.log.warn({ site: data.site.name, agent: data.agentId }, 'token revoked: disconnecting agent');
+      setImmediate(() => socket.disconnect(true));
+      return { ok: false, error: INVALID_AGENT_TOKEN };
+    }
+    return ingestResults(deps, { site, agentId: data.agentId }, payload);
+  }
+
+  return {
+    async pushConfig(siteId) {
+      const config = await agentConfig(siteId);
+      const sockets = await namespace.in(siteRoom(siteId)).fetchSockets();
+      namespace.to(siteRoom(siteId)).emit('config', config);
+      return sockets.length;
+    },
+    async runNow(siteId, probes) {
+      const request = runNowSchema.parse({ probes });
+      const sockets = await namespace.in(siteRoom(siteId)).fetchSockets();
+      namespace.to(siteRoom(siteId)).emit('runNow', request);
+      return sockets.length;
+    },
+    disconnectSite(siteId) {
+      namespace.in(siteRoom(siteId)).disconnectSockets(true);
+    },
+  };
+}
+
+/** ackFunction tolerates a client that sent no ack callback (the reply then goes nowhere). */
+function ackFunction(ack: unknown): (reply: object) => void {
+  return typeof ack === 'function' ? (reply) => (ack as (reply: object) => void)(reply) : () => {};
+}

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProbeResultMessage } from '@algwatch/protocol/events';
+import { openRelationalStore } from '../relational/open.js';
+import type { RelationalStore, Site } from '../relational/relational-store.js';
+import { createSqliteTestDatabase, type TestDatabase } from '../relational/test-databases.js';
+import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
+import { STORAGE_UNAVAILABLE, ingestResults, type IngestDeps } from './ingest-results.js';
+
+/** An in-memory TimeSeriesStore whose disk can be made "full" (write rejects, nothing kept). */
+class FlakySeriesStore implements TimeSeriesStore {
+  readonly points: StoredPoint[] = [];
+  full = false;
+  async write(points: StoredPoint[]): Promise<void> {
+    if (this.full) throw new Error('ENOSPC: no space left on device');
+    this.points.push(...points);
+  }
+  async close(): Promise<void> {}
+}
+
+let database: TestDatabase;
+let relational: RelationalStore;
+let site: Site;
+
+beforeAll(async () => {
+  database = await createSqliteTestDatabase();
+  relational = await openRelationalStore(database.options);
+  site = (await relational.createSite('ingest', 'acme')).site;
+});
+
+afterAll(async () => {
+  await relational?.close();
+  await database?.drop();
+});
+
+function result(): ProbeResultMessage {
+  return {
+    id: randomUUID(),
+    probe: 'crlf-keepalive',
+    target: 'pbx',
+    startedAt: 1_700_000_000_000,
+    durationMs: 3,
+    success: true,
+    points: [{ measurement: 'crlf_keepalive', tags: { target: 'pbx', transport: 'tcp', result: 'success' }, fields: { rtt_ms: 3.5, pong: true } }],
+    detail: null,
+  };
+}
+
+function deps(series: TimeSeriesStore, onResults?: IngestDeps['onResults']): IngestDeps {
+  return { relational, timeSeries: series, log: pino({ level: 'silent' }), ...(onResults ? { onResults } : {}) };
+}
+
+describe('ingestResults', () => {
+  it('acks nothing and marks nothing seen when storage fails, so the resend after recovery is stored', async () => {
+    const series = new FlakySeriesStore();
+    const fanned: string[] = [];
+    const batch = { results: [result()] };
+    const source = { site, agentId: 'a1' };
+    series.full = true;
+    expect(await ingestResults(deps(series, (_s, rs) => fanned.push(...rs.map((r) => r.id))), source, batch)).toEqual({ ok: false, error: STORAGE_UNAVAILABLE });
+    expect(fanned).toEqual([]);
+
+    series.full = false;
+    const ids = batch.results.map((r) => r.id);
+    expect(await ingestResults(deps(series, (_s, rs) => fanned.push(...rs.map((r) => r.id))), source, batch)).toEqual({ ok: true, accepted: ids });
+    expect(series.points).toHaveLength(1);
+    expect(fanned).toEqual(ids);
+  });
+
+  it('still acks stored results when the fan-out consumer throws', async () => {
+    const series = new FlakySeriesStore();
+    const batch = { results: [result()] };
+    const reply = await ingestResults(
+      deps(series, () => {
+        throw new Error('dashboard down');
+      }),
+      { site, agentId: 'a1' },
+      batch,
+    );
+    expect(reply).toEqual({ ok: true, accepted: [batch.results[0]?.id] });
+    expect(series.points).toHaveLength(1);
+  });
+
+  it('stores a result repeated inside one batch once and acks its id once', async () => {
+    const series = new FlakySeriesStore();
+    const repeated = result();
+    const reply = await ingestResults(deps(series), { site, agentId: 'a1' }, { results: [repeated, repeated] });
+    expect(reply).toEqual({ ok: true, accepted: [repeated.id] });
+    expect(series.points).toHaveLength(1);
+  });
+});
