@@ -1,0 +1,127 @@
+/**
+ * `algwatch-server site ...`: manage sites and their agent tokens.
+ *
+ *   site add NAME [--tenant NAME]     create a site (tenant `default` unless given) and its token
+ *   site list                         one row per site: tenant, name, active tokens, agents, last seen
+ *   site revoke NAME [--tenant NAME]  revoke every token of the site (its agents are refused)
+ *
+ * `site add` prints exactly three lines on stdout; the last one is the token alone, so a script takes
+ * it with `tail -n 1`:
+ *
+ *   created site NAME in tenant TENANT; the token is shown once, only its hash is kept
+ *   algwatch-agent run --server http://HOST:8080 --token TOKEN
+ *   TOKEN
+ *
+ * Exit codes: 0 done; 1 refused (site exists, unknown site, bad name), message on stderr; 2 bad
+ * usage or the database could not be opened, one line on stderr.
+ */
+import { hostname } from 'node:os';
+import { openRelationalStore } from '../relational/open.js';
+import { RelationalError } from '../relational/relational-error.js';
+import type { RelationalStore, SiteSummary } from '../relational/relational-store.js';
+
+export const SITE_USAGE = 'usage: site add NAME [--tenant NAME] | site list | site revoke NAME [--tenant NAME]';
+
+export interface SiteCommandOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  /** The URL agents reach this server at, for the printed agent command; default http://<hostname>:8080. */
+  serverUrl?: string;
+  /** Where output goes; process.stdout / process.stderr unless given (tests capture them). */
+  stdout?: { write(text: string): unknown };
+  stderr?: { write(text: string): unknown };
+}
+
+interface ParsedArgs {
+  action: 'add' | 'list' | 'revoke';
+  name?: string;
+  tenant?: string;
+}
+
+/** siteCommand runs `site <argv...>` (argv is what follows `site`) and resolves to the exit code. */
+export async function siteCommand(argv: string[], options: SiteCommandOptions): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const parsed = parseSiteArgs(argv);
+  if (typeof parsed === 'string') {
+    stderr.write(`algwatch-server site: ${parsed}; ${SITE_USAGE}\n`);
+    return 2;
+  }
+
+  let store: RelationalStore;
+  try {
+    store = await openRelationalStore({ dataDir: options.dataDir, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) });
+  } catch (error) {
+    stderr.write(`algwatch-server site: ${oneLine(error)}\n`);
+    return 2;
+  }
+  try {
+    switch (parsed.action) {
+      case 'add': {
+        const { site, token } = await store.createSite(parsed.name as string, parsed.tenant);
+        const serverUrl = options.serverUrl ?? `http://${hostname()}:8080`;
+        stdout.write(`created site ${site.name} in tenant ${site.tenantName}; the token is shown once, only its hash is kept\n`);
+        stdout.write(`algwatch-agent run --server ${serverUrl} --token ${token}\n`);
+        stdout.write(`${token}\n`);
+        return 0;
+      }
+      case 'list':
+        stdout.write(formatSiteTable(await store.listSites()));
+        return 0;
+      case 'revoke': {
+        const { site, revoked } = await store.revokeSiteTokens(parsed.name as string, parsed.tenant);
+        stdout.write(`revoked ${revoked} token${revoked === 1 ? '' : 's'} of site ${site.name} in tenant ${site.tenantName}\n`);
+        return 0;
+      }
+    }
+  } catch (error) {
+    if (error instanceof RelationalError) {
+      stderr.write(`algwatch-server site: ${error.message}\n`);
+      return 1;
+    }
+    stderr.write(`algwatch-server site: ${oneLine(error)}\n`);
+    return 2;
+  } finally {
+    await store.close();
+  }
+}
+
+/** parseSiteArgs returns the parsed command, or a one-line description of what is wrong. */
+export function parseSiteArgs(argv: string[]): ParsedArgs | string {
+  const [action, ...rest] = argv;
+  if (action === undefined) return 'missing action: add, list or revoke';
+  if (action !== 'add' && action !== 'list' && action !== 'revoke') return `unknown action ${action}`;
+  const positional: string[] = [];
+  let tenant: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] as string;
+    if (arg === '--tenant' || arg.startsWith('--tenant=')) {
+      if (action === 'list') return '--tenant is not an option of site list';
+      const value = arg === '--tenant' ? rest[++i] : arg.slice('--tenant='.length);
+      if (value === undefined || value === '' || value.startsWith('-')) return '--tenant needs a tenant name';
+      tenant = value;
+    } else if (arg.startsWith('-')) {
+      return `unknown option ${arg}`;
+    } else {
+      positional.push(arg);
+    }
+  }
+  if (action === 'list') return positional.length === 0 ? { action } : `site list takes no arguments, got ${positional.join(' ')}`;
+  if (positional.length !== 1) return `site ${action} needs exactly one site NAME`;
+  return { action, name: positional[0] as string, ...(tenant !== undefined ? { tenant } : {}) };
+}
+
+/** formatSiteTable renders `site list`: a header and one aligned row per site. */
+export function formatSiteTable(sites: SiteSummary[]): string {
+  if (sites.length === 0) return 'no sites yet: add one with `algwatch-server site add NAME`\n';
+  const rows = [
+    ['TENANT', 'SITE', 'TOKENS', 'AGENTS', 'LAST SEEN', 'CREATED'],
+    ...sites.map((s) => [s.tenantName, s.name, String(s.activeTokens), String(s.agents), s.lastSeenAt ?? 'never', s.createdAt]),
+  ];
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] as string).length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
