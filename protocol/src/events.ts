@@ -100,13 +100,15 @@ export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; e
 /**
  * AGENT_CONNECT_ERRORS are the `connect_error` messages the server's `/agent` middleware refuses a
  * connection with (`next(new Error(AGENT_CONNECT_ERRORS.tokenRefused))`). The agent stops on
- * `tokenRefused` (the token is revoked or wrong: retrying cannot help) and retries on anything else.
+ * `tokenRefused` and `badAgentId` (retrying cannot help) and retries with backoff on anything else.
  */
 export const AGENT_CONNECT_ERRORS = {
-  /** The token is unknown or revoked: the agent exits with code 2 and asks for a new enrolment. */
-  tokenRefused: 'token-refused',
-  /** auth did not match agentAuthSchema (a bug or a very old agent): the agent exits with code 2. */
-  badAuth: 'bad-auth',
+  /** The token is unknown, revoked or malformed: the agent exits with code 2 and asks for a new enrolment. */
+  tokenRefused: 'invalid agent token',
+  /** auth.agentId did not match agentAuthSchema: the agent exits with code 2. */
+  badAgentId: 'invalid agent id',
+  /** The server could not check the token right now (database down): the agent retries. */
+  serverUnavailable: 'server unavailable, retry later',
 } as const;
 
 /** The ack of `hello`: the site this agent's token belongs to and the config to run. */
