@@ -58,6 +58,13 @@ describe.each(TEST_DATABASES)('site command on %s', (_label, createDatabase) => 
     expect(stderr).toBe('algwatch-server site: site acme-hq already exists in tenant acme: pick another name or revoke and re-issue its token\n');
   });
 
+  it('takes the data directory and database URL from flags over the options', async () => {
+    const flags = database.options.databaseUrl ? ['--database-url', database.options.databaseUrl] : [`--data-dir=${database.options.dataDir}`];
+    const { code, stdout } = await run(['list', ...flags], { dataDir: '/nonexistent/never-opened' });
+    expect(code).toBe(0);
+    expect(stdout).toContain('acme-hq');
+  });
+
   it('lists sites as a table', async () => {
     await run(['add', 'branch'], options);
     const { code, stdout } = await run(['list'], options);
@@ -94,7 +101,8 @@ describe('site command usage', () => {
     [['rename', 'x'], 'unknown action rename'],
     [['add'], 'site add needs exactly one site NAME'],
     [['add', 'a', 'b'], 'site add needs exactly one site NAME'],
-    [['add', 'a', '--tenant'], '--tenant needs a tenant name'],
+    [['add', 'a', '--tenant'], '--tenant needs a value'],
+    [['list', '--data-dir'], '--data-dir needs a value'],
     [['add', 'a', '--force'], 'unknown option --force'],
     [['list', 'extra'], 'site list takes no arguments, got extra'],
     [['list', '--tenant', 'x'], '--tenant is not an option of site list'],
@@ -103,7 +111,7 @@ describe('site command usage', () => {
   });
 
   it('reports a database it cannot open with one line and exit code 2', async () => {
-    const { code, stderr } = await run(['list'], { ...options, databaseUrl: 'postgres://u:pw@127.0.0.1:1/x' });
+    const { code, stderr } = await run(['list', '--database-url', 'postgres://u:pw@127.0.0.1:1/x'], options);
     expect(code).toBe(2);
     expect(stderr).toMatch(/^algwatch-server site: cannot reach PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x: [^\n]*\n$/);
   });

@@ -5,6 +5,10 @@
  *   site list                         one row per site: tenant, name, active tokens, agents, last seen
  *   site revoke NAME [--tenant NAME]  revoke every token of the site (its agents are refused)
  *
+ * Every action also takes `--data-dir DIR` and `--database-url URL` (overriding the options the CLI
+ * passes from ALGWATCH_* variables), and `add` takes `--server-url URL` for the printed command
+ * (default http://<this hostname>:8080).
+ *
  * `site add` prints exactly three lines on stdout; the last one is the token alone, so a script takes
  * it with `tail -n 1`:
  *
@@ -20,7 +24,8 @@ import { openRelationalStore } from '../relational/open.js';
 import { RelationalError } from '../relational/relational-error.js';
 import type { RelationalStore, SiteSummary } from '../relational/relational-store.js';
 
-export const SITE_USAGE = 'usage: site add NAME [--tenant NAME] | site list | site revoke NAME [--tenant NAME]';
+export const SITE_USAGE =
+  'usage: site add NAME [--tenant NAME] [--server-url URL] | site list | site revoke NAME [--tenant NAME] (each also takes --data-dir DIR, --database-url URL)';
 
 export interface SiteCommandOptions {
   dataDir: string;
@@ -36,6 +41,9 @@ interface ParsedArgs {
   action: 'add' | 'list' | 'revoke';
   name?: string;
   tenant?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  serverUrl?: string;
 }
 
 /** siteCommand runs `site <argv...>` (argv is what follows `site`) and resolves to the exit code. */
@@ -48,9 +56,11 @@ export async function siteCommand(argv: string[], options: SiteCommandOptions): 
     return 2;
   }
 
+  const dataDir = parsed.dataDir ?? options.dataDir;
+  const databaseUrl = parsed.databaseUrl ?? options.databaseUrl;
   let store: RelationalStore;
   try {
-    store = await openRelationalStore({ dataDir: options.dataDir, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) });
+    store = await openRelationalStore({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
   } catch (error) {
     stderr.write(`algwatch-server site: ${oneLine(error)}\n`);
     return 2;
@@ -59,7 +69,7 @@ export async function siteCommand(argv: string[], options: SiteCommandOptions): 
     switch (parsed.action) {
       case 'add': {
         const { site, token } = await store.createSite(parsed.name as string, parsed.tenant);
-        const serverUrl = options.serverUrl ?? `http://${hostname()}:8080`;
+        const serverUrl = parsed.serverUrl ?? options.serverUrl ?? `http://${hostname()}:8080`;
         stdout.write(`created site ${site.name} in tenant ${site.tenantName}; the token is shown once, only its hash is kept\n`);
         stdout.write(`algwatch-agent run --server ${serverUrl} --token ${token}\n`);
         stdout.write(`${token}\n`);
@@ -86,29 +96,35 @@ export async function siteCommand(argv: string[], options: SiteCommandOptions): 
   }
 }
 
+/** Flags every action takes; they override the options the CLI passed in (from env and defaults). */
+const STORE_FLAGS = { '--data-dir': 'dataDir', '--database-url': 'databaseUrl', '--server-url': 'serverUrl' } as const;
+type StoreFlag = keyof typeof STORE_FLAGS;
+
 /** parseSiteArgs returns the parsed command, or a one-line description of what is wrong. */
 export function parseSiteArgs(argv: string[]): ParsedArgs | string {
   const [action, ...rest] = argv;
   if (action === undefined) return 'missing action: add, list or revoke';
   if (action !== 'add' && action !== 'list' && action !== 'revoke') return `unknown action ${action}`;
   const positional: string[] = [];
-  let tenant: string | undefined;
+  const parsed: ParsedArgs = { action };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
-    if (arg === '--tenant' || arg.startsWith('--tenant=')) {
-      if (action === 'list') return '--tenant is not an option of site list';
-      const value = arg === '--tenant' ? rest[++i] : arg.slice('--tenant='.length);
-      if (value === undefined || value === '' || value.startsWith('-')) return '--tenant needs a tenant name';
-      tenant = value;
-    } else if (arg.startsWith('-')) {
-      return `unknown option ${arg}`;
-    } else {
+    if (!arg.startsWith('-')) {
       positional.push(arg);
+      continue;
     }
+    const [flag = '', inline] = arg.split(/=(.*)/s, 2);
+    if (flag !== '--tenant' && !(flag in STORE_FLAGS)) return `unknown option ${arg}`;
+    if (flag === '--tenant' && action === 'list') return '--tenant is not an option of site list';
+    const value = inline ?? rest[++i];
+    if (value === undefined || value === '' || value.startsWith('-')) return `${flag} needs a value`;
+    if (flag === '--tenant') parsed.tenant = value;
+    else parsed[STORE_FLAGS[flag as StoreFlag]] = value;
   }
-  if (action === 'list') return positional.length === 0 ? { action } : `site list takes no arguments, got ${positional.join(' ')}`;
+  if (action === 'list') return positional.length === 0 ? parsed : `site list takes no arguments, got ${positional.join(' ')}`;
   if (positional.length !== 1) return `site ${action} needs exactly one site NAME`;
-  return { action, name: positional[0] as string, ...(tenant !== undefined ? { tenant } : {}) };
+  parsed.name = positional[0] as string;
+  return parsed;
 }
 
 /** formatSiteTable renders `site list`: a header and one aligned row per site. */
