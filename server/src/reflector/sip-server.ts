@@ -1,0 +1,154 @@
+/**
+ * The SIP reflector: UDP, TCP and TLS listeners that answer algwatch probe requests with a 200 OK
+ * carrying inbound canaries and the echo (see protocol/src/sip-echo.ts), answer ordinary OPTIONS
+ * keep-alives with a plain 200 OK, and answer RFC 5626 CRLFCRLF pings with a CRLF pong.
+ *
+ * It is exposed to the whole Internet, so: no answer to garbage (and no crash), no UDP reply
+ * larger than MAX_UDP_AMPLIFICATION times its request, nothing for a source over its rate budget,
+ * and bounded connections, idle time, message size and buffers on TCP/TLS.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { SipTransport } from '@algwatch/protocol/check-report';
+import { DEFAULT_MAX_SIP_MESSAGE_BYTES, SipStreamFramer } from '@algwatch/protocol/sip';
+import type { SourceRateLimiter } from './rate-limit.js';
+import { replyToSipRequest, type SipSource } from './sip-reply.js';
+
+export interface SipReflectorOptions {
+  /** Address to listen on (`0.0.0.0`, `::` or one address). */
+  bind: string;
+  /** 0 picks an ephemeral port; the real one is in SipReflector.ports. */
+  udpPort: number;
+  tcpPort: number;
+  tlsPort: number;
+  tls: { key: string; cert: string };
+  /** Every request and ping is paid for from its source address's bucket. */
+  limiter?: SourceRateLimiter;
+  /** Per stream listener (TCP, TLS); default 1024. */
+  maxConnections?: number;
+  /** A TCP/TLS connection silent this long is closed; default 120 s (RFC 5626 §4.4.1 pings come every ~95-120 s). */
+  idleTimeoutMs?: number;
+  /** Largest SIP message accepted; default 16 KiB. */
+  maxMessageBytes?: number;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export interface SipReflector {
+  close(): Promise<void>;
+  readonly ports: { udp: number; tcp: number; tls: number };
+}
+
+/** A UDP reply is never more than this many times the size of the request that caused it. */
+export const MAX_UDP_AMPLIFICATION = 3;
+/** A connection whose peer does not read its replies is closed past this many unsent bytes. */
+const MAX_PENDING_WRITE_BYTES = 64 * 1024;
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * startSipReflector listens on the three transports and resolves once all are bound; it rejects
+ * (after releasing what it bound) when one cannot be, e.g. the port is in use.
+ */
+export async function startSipReflector(options: SipReflectorOptions): Promise<SipReflector> {
+  const log = options.log ?? (() => {});
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_SIP_MESSAGE_BYTES;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+  const allow = (address: string) => options.limiter?.allow(address) ?? true;
+  const sockets = new Set<net.Socket>();
+
+  const udp = dgram.createSocket({ type: net.isIPv6(options.bind) ? 'udp6' : 'udp4' });
+  udp.on('error', (err) => log('sip.udp_error', { error: err.message }));
+  udp.on('message', (packet, remote) => {
+    const source: SipSource = { transport: 'udp', address: plainAddress(remote.address), port: remote.port };
+    if (packet.length > maxMessageBytes || !allow(source.address)) return;
+    const reply = replyToSipRequest(packet, source);
+    if (!reply) {
+      log('sip.ignored', { transport: 'udp', source: source.address, port: source.port, bytes: packet.length });
+      return;
+    }
+    const bytes = Buffer.from(reply.text, 'latin1');
+    if (bytes.length > MAX_UDP_AMPLIFICATION * packet.length) {
+      log('sip.reply_too_large', { source: source.address, request: packet.length, reply: bytes.length });
+      return;
+    }
+    udp.send(bytes, remote.port, remote.address, (err) => {
+      if (err) log('sip.udp_send_failed', { source: source.address, error: err.message });
+    });
+  });
+
+  const onStream = (socket: net.Socket, transport: SipTransport) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(idleTimeoutMs, () => socket.destroy());
+    const source: SipSource = { transport, address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    const framer = new SipStreamFramer(maxMessageBytes);
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of framer.push(chunk)) {
+        if (item.kind === 'invalid') {
+          log('sip.stream_invalid', { transport, source: source.address, reason: item.reason });
+          socket.destroy();
+          return;
+        }
+        if (item.kind === 'pong' || !allow(source.address)) continue;
+        // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a single CRLF pong.
+        const text = item.kind === 'ping' ? '\r\n' : replyToSipRequest(item.bytes, source)?.text;
+        if (text === undefined) {
+          log('sip.ignored', { transport, source: source.address, port: source.port, bytes: item.kind === 'message' ? item.bytes.length : 0 });
+          continue;
+        }
+        socket.write(Buffer.from(text, 'latin1'));
+        if (socket.writableLength > MAX_PENDING_WRITE_BYTES) socket.destroy();
+      }
+    });
+  };
+
+  const tcp = net.createServer((socket) => onStream(socket, 'tcp'));
+  const secure = tls.createServer({ key: options.tls.key, cert: options.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) =>
+    onStream(socket, 'tls'),
+  );
+  secure.on('tlsClientError', (err, socket) => {
+    log('sip.tls_handshake_failed', { source: socket.remoteAddress, error: err.message });
+    socket.destroy();
+  });
+  for (const server of [tcp, secure]) {
+    server.maxConnections = options.maxConnections ?? 1024;
+    server.on('drop', (dropped) => log('sip.connection_limit', { source: dropped?.remoteAddress }));
+  }
+
+  const close = async () => {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all([
+      new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } }),
+      new Promise<void>((resolve) => (tcp.listening ? tcp.close(() => resolve()) : resolve())),
+      new Promise<void>((resolve) => (secure.listening ? secure.close(() => resolve()) : resolve())),
+    ]);
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(options.udpPort, options.bind, () => { udp.off('error', reject); resolve(); });
+    });
+    await listen(tcp, options.bind, options.tcpPort);
+    await listen(secure, options.bind, options.tlsPort);
+  } catch (err) {
+    await close();
+    throw new Error(`SIP reflector cannot listen on ${options.bind}: ${(err as Error).message}`);
+  }
+  const ports = { udp: udp.address().port, tcp: (tcp.address() as net.AddressInfo).port, tls: (secure.address() as net.AddressInfo).port };
+  log('sip.listening', { bind: options.bind, ...ports });
+  return { close, ports };
+}
+
+function listen(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => { server.off('error', reject); resolve(); });
+  });
+}
+
+/** plainAddress turns an IPv4-mapped IPv6 address (dual-stack socket) back into IPv4. */
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
