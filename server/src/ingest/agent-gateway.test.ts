@@ -13,6 +13,8 @@ import {
   MAX_RESULTS_PER_BATCH,
   PROTOCOL_VERSION,
   type AgentConfig,
+  helloAckSchema,
+  resultsAckSchema,
   type AgentToServerEvents,
   type ProbeResultMessage,
   type RunNow,
@@ -157,6 +159,7 @@ describe('agent gateway', () => {
         reflectorHost: 'reflector.algwatch.test',
       },
     });
+    expect(helloAckSchema.safeParse(reply).success).toBe(true);
     expect((await relational.listAgents(acme.site.id)).map((a) => a.hostname)).toContain('pbx-box.local');
   });
 
@@ -207,20 +210,37 @@ describe('agent gateway', () => {
     expect(fixture.fannedOut.flatMap((f) => f.results.map((r) => r.id))).toEqual(batch.results.map((r) => r.id));
   });
 
-  it('rejects a malformed batch with the reason, logs it once and stores nothing', async () => {
+  it('refuses a malformed result for good with its reason, stores the good ones beside it and logs once', async () => {
     const fixture = await startGateway();
     const client = await connectAgent(fixture);
+    const good = result();
     const bad = result({ points: [{ measurement: 'stun_mapping', tags: {}, fields: { rtt_ms: 'fast' } }] });
-    const reply = await sendResults(client, { results: [bad] });
-    expect(reply).toEqual({ ok: false, error: 'invalid results batch: results.0.points.0: field stun_mapping.rtt_ms must be float' });
-    expect(await sendResults(client, 'not a batch')).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid results batch: /) });
-    expect(fixture.series.points.size).toBe(0);
-    expect(fixture.fannedOut).toEqual([]);
+    const reply = await sendResults(client, { results: [good, bad, { probe: 'nonsense' }] });
+    expect(reply).toEqual({
+      ok: true,
+      accepted: [good.id],
+      rejected: [
+        { id: bad.id, error: 'invalid result results.1: points.0: field stun_mapping.rtt_ms must be float' },
+        { id: '', error: expect.stringMatching(/^invalid result results\.2: id: /) },
+      ],
+    });
+    expect(resultsAckSchema.safeParse(reply).success).toBe(true);
+    expect(fixture.series.points.size).toBe(1);
+    expect(fixture.fannedOut.flatMap((f) => f.results.map((r) => r.id))).toEqual([good.id]);
     expect(await relational.unseenResultIds(acme.site.id, [bad.id])).toEqual([bad.id]);
+    expect(fixture.logLines.filter((line) => line.msg === 'rejected results')).toHaveLength(1);
+  });
+
+  it('answers a payload that is not a results batch with ok:false and stores nothing', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    expect(await sendResults(client, 'not a batch')).toEqual({ ok: false, error: 'invalid results batch: Invalid input: expected object, received string' });
+    expect(await sendResults(client, { results: [] })).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid results batch: results: Too small/) });
+    expect(fixture.series.points.size).toBe(0);
     expect(fixture.logLines.filter((line) => line.msg === 'rejected results batch')).toHaveLength(2);
   });
 
-  it('rejects a result whose points claim another site`s tags and stores nothing of its batch', async () => {
+  it('refuses a result whose points claim another site`s tags and stores nothing of it', async () => {
     const fixture = await startGateway();
     const client = await connectAgent(fixture);
     const good = result();
@@ -228,9 +248,13 @@ describe('agent gateway', () => {
     const point = forged.points[0];
     if (point) point.tags = { ...point.tags, site: 'globex-hq', tenant: 'globex' };
     const reply = await sendResults(client, { results: [good, forged] });
-    expect(reply).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid results batch: results\.1\.points\.0: unknown tag stun_mapping\.site/) });
-    expect(fixture.series.points.size).toBe(0);
-    expect(await relational.unseenResultIds(acme.site.id, [good.id])).toEqual([good.id]);
+    expect(reply).toEqual({
+      ok: true,
+      accepted: [good.id],
+      rejected: [{ id: forged.id, error: expect.stringMatching(/^invalid result results\.1: points\.0: unknown tag stun_mapping\.site/) }],
+    });
+    expect([...fixture.series.points.values()].map((p) => [p.tags.site, p.timestampMs])).toEqual([['acme-hq', good.startedAt]]);
+    expect(await relational.unseenResultIds(acme.site.id, [forged.id])).toEqual([forged.id]);
   });
 
   it('rejects a batch of more results than MAX_RESULTS_PER_BATCH and stores nothing', async () => {

@@ -10,6 +10,7 @@
  */
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import {
+  AGENT_CONNECT_ERRORS,
   AGENT_NAMESPACE,
   MAX_MESSAGE_BYTES,
   agentAuthSchema,
@@ -30,9 +31,9 @@ import { ingestResults, type IngestDeps } from './ingest-results.js';
 /** AGENT_SERVER_OPTIONS are the socket.io Server options the agent gateway relies on. */
 export const AGENT_SERVER_OPTIONS = { maxHttpBufferSize: MAX_MESSAGE_BYTES } satisfies Partial<ServerOptions>;
 
-export const INVALID_AGENT_TOKEN = 'invalid agent token';
-export const INVALID_AGENT_ID = 'invalid agent id';
-export const SERVER_UNAVAILABLE = 'server unavailable, retry later';
+const INVALID_AGENT_TOKEN = AGENT_CONNECT_ERRORS.tokenRefused;
+const INVALID_AGENT_ID = AGENT_CONNECT_ERRORS.badAgentId;
+const SERVER_UNAVAILABLE = AGENT_CONNECT_ERRORS.serverUnavailable;
 
 export interface ResultsRateLimit {
   /** Batches per second a connection may send in the long run. */

@@ -8,8 +8,14 @@
  * TimeSeriesStore stores a repeated point once), while marking first could lose the result forever.
  */
 import type { Logger } from 'pino';
-import { INGEST_TAGS } from '@algwatch/protocol/measurements';
-import { resultsBatchSchema, type Ack, type ProbeResultMessage } from '@algwatch/protocol/events';
+import { z } from 'zod';
+import {
+  MAX_RESULTS_PER_BATCH,
+  probeResultSchema,
+  type ProbeResultMessage,
+  type RejectedResult,
+  type ResultsAck,
+} from '@algwatch/protocol/events';
 import type { RelationalStore, Site } from '../relational/relational-store.js';
 import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
 import { describeIssues } from './describe-issues.js';
@@ -30,27 +36,47 @@ export interface IngestSource {
   agentId: string;
 }
 
-export type ResultsAck = Ack<{ accepted: string[] }>;
+/**
+ * The batch envelope alone: results are parsed one by one below, so one bad result is refused for
+ * good (listed in `rejected`, dropped by the agent) without holding back the good ones beside it.
+ */
+const batchEnvelopeSchema = z.object({ results: z.array(z.unknown()).min(1).max(MAX_RESULTS_PER_BATCH) });
 
 export const STORAGE_UNAVAILABLE = 'storage unavailable: results not stored, send them again later';
 
 /**
- * ingestResults returns `{ ok: true, accepted }` with every result id of the batch once they are all
- * stored (now or by an earlier delivery), or `{ ok: false, error }` with a one-line reason when the
- * batch is malformed (nothing stored, do not resend) or storage failed (nothing acknowledged, resend).
+ * ingestResults returns `{ ok: true, accepted, rejected? }`: accepted lists every valid result id of
+ * the batch once it is stored (now or by an earlier delivery); rejected lists each result that failed
+ * validation with a one-line reason (never stored; the agent drops it). `{ ok: false, error }` means
+ * nothing was acknowledged and the whole batch should be sent again later: the envelope itself is
+ * malformed, or storage failed.
  */
 export async function ingestResults(deps: IngestDeps, source: IngestSource, payload: unknown): Promise<ResultsAck> {
   const logFields = { site: source.site.name, tenant: source.site.tenantName, agent: source.agentId };
-  const parsed = resultsBatchSchema.safeParse(payload);
-  const reason = parsed.success ? claimedIngestTag(parsed.data.results) : `invalid results batch: ${describeIssues(parsed.error)}`;
-  if (!parsed.success || reason !== undefined) {
-    deps.log.warn({ ...logFields, reason }, 'rejected results batch');
-    return { ok: false, error: reason ?? 'invalid results batch' };
+  const envelope = batchEnvelopeSchema.safeParse(payload);
+  if (!envelope.success) {
+    const error = `invalid results batch: ${describeIssues(envelope.error)}`;
+    deps.log.warn({ ...logFields, reason: error }, 'rejected results batch');
+    return { ok: false, error };
   }
 
   // A batch may repeat an id (an agent outbox bug); the first copy wins, as it would across batches.
   const byId = new Map<string, ProbeResultMessage>();
-  for (const result of parsed.data.results) if (!byId.has(result.id)) byId.set(result.id, result);
+  const rejected: RejectedResult[] = [];
+  for (const [index, raw] of envelope.data.results.entries()) {
+    // The measurement schema refuses tags a measurement does not declare, tenant/site/agent included:
+    // a point claiming another site is refused here, before anything is stored.
+    const parsed = probeResultSchema.safeParse(raw);
+    if (!parsed.success) {
+      rejected.push({ id: rawId(raw), error: `invalid result results.${index}: ${describeIssues(parsed.error)}` });
+    } else if (!byId.has(parsed.data.id)) {
+      byId.set(parsed.data.id, parsed.data);
+    }
+  }
+  if (rejected.length > 0) {
+    // One line per batch, however many results in it were bad.
+    deps.log.warn({ ...logFields, rejected: rejected.length, reason: rejected[0]?.error }, 'rejected results');
+  }
   const ids = [...byId.keys()];
 
   let fresh: ProbeResultMessage[];
@@ -73,27 +99,19 @@ export async function ingestResults(deps: IngestDeps, source: IngestSource, payl
       deps.log.error({ ...logFields, err: error }, 'results fan-out failed');
     }
   }
-  return { ok: true, accepted: ids };
+  return rejected.length > 0 ? { ok: true, accepted: ids, rejected } : { ok: true, accepted: ids };
 }
 
-/**
- * claimedIngestTag refuses a point that sets tenant, site or agent itself: those come from the token,
- * and a token may only ever write its own site. (The measurement schema already refuses unknown tags;
- * this says why, and holds even if a measurement ever declares one of these names.)
- */
-function claimedIngestTag(results: ProbeResultMessage[]): string | undefined {
-  for (const [index, result] of results.entries()) {
-    for (const point of result.points) {
-      const claimed = INGEST_TAGS.find((tag) => Object.hasOwn(point.tags, tag));
-      if (claimed) return `invalid results batch: results.${index} sets the ${claimed} tag, which the server takes from the agent token`;
-    }
-  }
-  return undefined;
+/** rawId is a refused result's id as sent, so the agent can find it in its outbox ('' if there was none). */
+function rawId(raw: unknown): string {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id.slice(0, 100) : '';
 }
 
 function storedPoints(source: IngestSource, result: ProbeResultMessage): StoredPoint[] {
   return result.points.map((point) => ({
     measurement: point.measurement,
+    // Ingest tags last: they come from the token and win over anything the point carries.
     tags: { ...point.tags, tenant: source.site.tenantName, site: source.site.name, agent: source.agentId },
     fields: point.fields,
     // The probe's own start time: a result delivered late from an outbox lands where it happened.
