@@ -6,11 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { replaceDurably } from './durable-files.js';
 
 export const DEFAULT_DATA_DIR = '.algwatch-agent';
 const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
@@ -181,8 +182,7 @@ export async function prepareDataDir(dataDir: string, configuredId?: string): Pr
   const host = hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 40) || 'agent';
   const agentId = `${host}-${randomUUID().slice(0, 8)}`;
   try {
-    await writeFile(`${path}.tmp`, `${agentId}\n`, { mode: 0o600 });
-    await rename(`${path}.tmp`, path);
+    await replaceDurably(path, `${agentId}\n`);
   } catch (err) {
     throw new Error(`data dir ${dataDir}: cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}): check its owner and permissions`);
   }

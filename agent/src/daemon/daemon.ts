@@ -4,12 +4,13 @@
  * and removes results only when the server's ack lists them. The last config the server sent is
  * kept in the data dir, so a restart while the server is down keeps probing on the right schedule.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentConfigSchema, DEFAULT_SCHEDULE, type AgentConfig, type Heartbeat } from '@algwatch/protocol/events';
 import type { ProbeRun } from '../probes/runner.js';
 import { Connection } from './connection.js';
+import { replaceDurably } from './durable-files.js';
 import type { Logger } from './log.js';
 import { Outbox } from './outbox.js';
 import { toResultMessage } from './result-message.js';
@@ -207,8 +208,7 @@ export class Daemon {
     await this.scheduler.apply(config);
     const path = join(this.options.dataDir, CONFIG_CACHE);
     try {
-      await writeFile(`${path}.tmp`, json, { mode: 0o600 });
-      await rename(`${path}.tmp`, path);
+      await replaceDurably(path, json);
     } catch (err) {
       this.options.log.warn(`cannot keep the server's config in ${path} (${(err as NodeJS.ErrnoException).code ?? 'I/O error'}); a restart will use the default schedule until the server is reached`);
     }

@@ -9,9 +9,10 @@
  * the JSON. Delivery is at-least-once: a crash between the server's ack and our acks.log write
  * resends a result, which the server dedupes by id.
  */
-import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_MESSAGE_BYTES, MAX_RESULTS_PER_BATCH, type ProbeResultMessage } from '@algwatch/protocol/events';
+import { appendDurably, replaceDurably, syncDir, truncateDurably } from './durable-files.js';
 import type { Logger } from './log.js';
 
 export const DEFAULT_OUTBOX_MAX_BYTES = 50 * 1024 * 1024;
@@ -177,7 +178,7 @@ export class Outbox {
       // A line without its newline is a write a crash cut short: append() never returned for it.
       if (complete.length < text.length) {
         damaged += 1;
-        await cutTo(path, Buffer.byteLength(complete));
+        await truncateDurably(path, Buffer.byteLength(complete));
       }
       const segment: Segment = { seq, path, bytes: Buffer.byteLength(complete), lines: 0, acked: new Set() };
       for (const line of complete.split('\n')) {
@@ -321,13 +322,7 @@ export class Outbox {
     }
     if (onDisk.length > 0) {
       try {
-        const file = await open(this.acksPath, 'a', 0o600);
-        try {
-          await file.write(`${onDisk.join('\n')}\n`);
-          await file.datasync();
-        } finally {
-          await file.close();
-        }
+        await appendDurably(this.acksPath, `${onDisk.join('\n')}\n`);
         this.acksFileLines += onDisk.length;
       } catch (err) {
         // The server has them; at worst a restart resends them and the server dedupes by id.
@@ -356,16 +351,8 @@ export class Outbox {
   /** rewriteAcks compacts acks.log down to the acked ids of segments that still exist. */
   private async rewriteAcks(): Promise<void> {
     const live = this.segments.flatMap((segment) => [...segment.acked]);
-    const temporary = `${this.acksPath}.tmp`;
     try {
-      const file = await open(temporary, 'w', 0o600);
-      try {
-        await file.write(live.length > 0 ? `${live.join('\n')}\n` : '');
-        await file.datasync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, this.acksPath);
+      await replaceDurably(this.acksPath, live.length > 0 ? `${live.join('\n')}\n` : '');
       this.acksFileLines = live.length;
     } catch (err) {
       this.log.warn(`outbox: cannot compact ${this.acksPath} (${(err as NodeJS.ErrnoException).code ?? 'I/O error'})`);
@@ -384,24 +371,6 @@ function parseLine(entry: Entry): ProbeResultMessage | null {
 
 function segmentName(seq: number): string {
   return `results-${String(seq).padStart(6, '0')}.log`;
-}
-
-async function cutTo(path: string, bytes: number): Promise<void> {
-  const file = await open(path, 'r+');
-  try {
-    await file.truncate(bytes);
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
-}
-
-/** syncDir makes a new segment's directory entry durable (POSIX: fsync the file is not enough). */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => null);
-  if (!handle) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close();
 }
 
 function formatBytes(bytes: number): string {
