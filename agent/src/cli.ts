@@ -18,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
         return await checkCommand(rest);
       case 'run': {
         const { runCommand } = await import('./commands/run.js');
-        return await runCommand(rest);
+        return await runCommand(argv.slice(argv.indexOf('run') + 1)); // the daemon reads --debug itself
       }
       case '--help':
       case '-h':

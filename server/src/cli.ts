@@ -2,14 +2,15 @@
  * algwatch-server: `algwatch-server [serve] [flags]` runs the server; `algwatch-server site ...`
  * manages sites and agent tokens. Exit codes: 0 ok, 2 could not run (one line on stderr).
  */
-import pino from 'pino';
-import { ConfigError, parseServerConfig } from './config.js';
+import pino, { type Logger } from 'pino';
+import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
+import { siteCommand, SITE_USAGE } from './commands/site.js';
 
-const USAGE = `usage: algwatch-server [serve] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
+const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
                        [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE] [--debug]
-       algwatch-server site add NAME [--tenant NAME] | site list | site revoke NAME`;
+       algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}`;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -18,6 +19,13 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (command === 'site') {
+    return siteCommand(rest, {
+      dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
+      ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
+    });
+  }
+  if (command === 'local') return local(rest);
   if (command === undefined || command === 'serve' || command.startsWith('-')) {
     return serve(command === 'serve' ? rest : argv);
   }
@@ -25,10 +33,22 @@ export async function main(argv: string[]): Promise<number | undefined> {
   return 2;
 }
 
-async function serve(argv: string[]): Promise<number | undefined> {
+/** local runs server + enrolled local agent on loopback with embedded storage (npm start). */
+async function local(argv: string[]): Promise<number | undefined> {
+  return serve(argv, { ALGWATCH_BIND: '127.0.0.1', ...process.env }, async (config, log) => {
+    const { runLocal } = await import('./commands/local.js');
+    await runLocal(config, log);
+  });
+}
+
+async function serve(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  run?: (config: ServerConfig, log: Logger) => Promise<void>,
+): Promise<number | undefined> {
   let config;
   try {
-    config = parseServerConfig(argv);
+    config = parseServerConfig(argv, env);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const problem of err.problems) process.stderr.write(`algwatch-server: ${problem}\n`);
@@ -38,6 +58,10 @@ async function serve(argv: string[]): Promise<number | undefined> {
   }
   const log = pino({ level: config.debug ? 'debug' : 'info', base: { service: 'algwatch-server' } });
   try {
+    if (run) {
+      await run(config, log);
+      return undefined;
+    }
     const server = await startServer(config, log);
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');

@@ -11,6 +11,14 @@ import { startSipReflector, type SipReflector } from './reflector/sip-server.js'
 import { startStunReflector, type StunReflector } from './reflector/stun-server.js';
 import { loadOrCreateTlsCertificate } from './reflector/tls-certificate.js';
 import { SourceRateLimiter } from './reflector/rate-limit.js';
+import { Server as SocketIoServer } from 'socket.io';
+import { hostname } from 'node:os';
+import { openRelationalStore } from './relational/open.js';
+import type { RelationalStore } from './relational/relational-store.js';
+import { openTimeSeriesStore } from './storage/open-time-series.js';
+import type { TimeSeriesStore } from './storage/time-series.js';
+import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
+import type { ResultsFanOut } from './ingest/ingest-results.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -18,13 +26,21 @@ export interface RunningServer {
   readonly httpPort: number;
   readonly sip: SipReflector;
   readonly stun: StunReflector;
+  readonly relational: RelationalStore;
+  readonly timeSeries: TimeSeriesStore;
+  readonly agents: AgentGateway;
   close(): Promise<void>;
+}
+
+export interface StartServerHooks {
+  /** Called with every newly stored batch of results (dashboard and alerting subscribe here). */
+  onResults?: ResultsFanOut;
 }
 
 /** StartupError is a failure to start that a technician can fix (port taken, bad certificate). */
 export class StartupError extends Error {}
 
-export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, log: Logger, hooks: StartServerHooks = {}): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`cannot create data directory ${config.dataDir}: ${err.code ?? err.message}`);
   });
@@ -66,6 +82,22 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     );
     closers.push(() => sip.close());
 
+    const relational = await openRelationalStore({
+      dataDir: config.dataDir,
+      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    }).catch((err: Error) => {
+      throw new StartupError(err.message);
+    });
+    closers.push(() => relational.close());
+    const timeSeries = await openTimeSeriesStore({
+      dataDir: config.dataDir,
+      log,
+      ...(config.influxUrl ? { influxUrl: config.influxUrl } : {}),
+    }).catch((err: Error) => {
+      throw new StartupError(err.message);
+    });
+    closers.push(() => timeSeries.close());
+
     const http = createServer((req, res) => {
       if (req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -75,18 +107,36 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');
     });
+    const io = new SocketIoServer(http, { ...AGENT_SERVER_OPTIONS, serveClient: false });
+    const agents = attachAgentGateway(io, {
+      relational,
+      timeSeries,
+      log,
+      reflectorHost: reflectorHostFor(config),
+      ...(hooks.onResults ? { onResults: hooks.onResults } : {}),
+    });
     const httpPort = await listen(http, config.httpPort, config.httpBind);
-    closers.push(() => closeHttp(http));
+    // Order matters on the way down: stop taking results before the stores close.
+    closers.push(async () => {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await closeHttp(http);
+    });
 
     log.info(
       { bind: config.bind, altAddress: config.altAddress ?? null, sip: sip.ports, stun: stun.sockets, httpPort },
       'algwatch server listening',
     );
-    return { httpPort, sip, stun, close: closeAll };
+    return { httpPort, sip, stun, relational, timeSeries, agents, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/** reflectorHostFor is the host agents are told to probe: --public-host, else the bind address. */
+function reflectorHostFor(config: ServerConfig): string {
+  if (config.publicHost) return config.publicHost;
+  return config.bind === '0.0.0.0' || config.bind === '::' ? hostname() : config.bind;
 }
 
 async function listening<T>(what: string, start: () => Promise<T>): Promise<T> {

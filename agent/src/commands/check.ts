@@ -161,7 +161,7 @@ function sipReport(run: ProbeRun<SipAlgTransportReport>): SipAlgTransportReport 
   return { status: 'error', rewrites: [], rttMs: null, reason: run.error ?? 'probe failed' };
 }
 
-function natReport(mapping: ProbeRun<StunMappingDetail>, behaviour: ProbeRun<NatBehaviorDetail>): NatReport | null {
+function natReport(mapping: ProbeRun<StunMappingDetail | null>, behaviour: ProbeRun<NatBehaviorDetail | null>): NatReport | null {
   const found = mapping.detail;
   if (!mapping.success || !found) return null;
   return {

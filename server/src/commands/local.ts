@@ -1,0 +1,66 @@
+/**
+ * `algwatch-server local` (what `npm start` runs): the whole product on one machine with embedded
+ * storage. Starts the server on loopback, enrolls a site for this machine (once; its token is kept
+ * in the data dir), starts a local agent against it, and prints where to look.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config.js';
+import type { RelationalStore } from '../relational/relational-store.js';
+import { startServer } from '../server.js';
+
+const LOCAL_SITE = 'this-machine';
+const AGENT_BIN = fileURLToPath(new URL('../../../agent/bin/algwatch-agent.js', import.meta.url));
+
+/** runLocal starts everything and resolves once it is up; Ctrl-C stops the agent, then the server. */
+export async function runLocal(config: ServerConfig, log: Logger): Promise<void> {
+  const server = await startServer(config, log);
+  const token = await localSiteToken(server.relational, config.dataDir);
+  const serverUrl = `http://${config.httpBind === '0.0.0.0' ? '127.0.0.1' : config.httpBind}:${server.httpPort}`;
+  const agent = startLocalAgent(serverUrl, token, join(config.dataDir, 'local-agent'));
+  process.stderr.write(
+    `\nalgwatch is running on this machine\n` +
+      `  server:  ${serverUrl}  (health: ${serverUrl}/healthz)\n` +
+      `  site:    ${LOCAL_SITE}, with a local agent probing the reflector on ${config.bind}\n` +
+      `  data:    ${config.dataDir}\n` +
+      `  enroll a real site:  npx algwatch-server site add SITE-NAME --tenant CLIENT\n` +
+      `  check a site once:   npx algwatch-agent check --server ${config.bind}\n` +
+      `Ctrl-C stops it.\n\n`,
+  );
+  const stop = () => {
+    agent.kill('SIGTERM');
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  agent.once('exit', (code) => {
+    if (code !== 0 && code !== null) log.error({ code }, 'local agent exited; the server keeps running');
+  });
+}
+
+/** localSiteToken returns the local site's token, enrolling the site on first start. */
+async function localSiteToken(relational: RelationalStore, dataDir: string): Promise<string> {
+  const tokenFile = join(dataDir, 'local-agent.token');
+  const saved = await readFile(tokenFile, 'utf8').catch(() => '');
+  if (saved.trim() && (await relational.authenticateToken(saved.trim()))) return saved.trim();
+  const exists = (await relational.listSites()).some((site) => site.name === LOCAL_SITE);
+  const { token } = exists ? await relational.issueSiteToken(LOCAL_SITE) : await relational.createSite(LOCAL_SITE);
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+function startLocalAgent(serverUrl: string, token: string, dataDir: string): ChildProcess {
+  return spawn(process.execPath, [AGENT_BIN, 'run', '--server', serverUrl, '--data-dir', dataDir, '--agent-id', hostname()], {
+    // The token goes through the environment, not argv, so `ps` does not show it.
+    env: { ...process.env, ALGWATCH_TOKEN: token },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
