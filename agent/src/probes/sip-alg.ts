@@ -18,6 +18,7 @@ import { parseSipMessage, sipHeaderValue } from '@algwatch/protocol/sip';
 import { decodeSipEcho, SIP_ECHO_HEADER } from '@algwatch/protocol/sip-echo';
 import { openSipChannel, SipChannelError, type SipChannel } from '../sip/channel.js';
 import { dedupeRewrites, diffSipLayouts, layoutOf, layoutOfLines } from '../sip/diff.js';
+import { medianMs } from '../sip/median.js';
 import { buildSipRequest, type SipProbeMethod } from '../sip/requests.js';
 import { targetLabel, type Probe, type ProbeTarget } from './probe.js';
 
@@ -121,17 +122,9 @@ async function detectSipAlg(host: string, port: number, options: SipAlgOptions, 
 function report(status: SipAlgStatus, rewrites: SipRewrite[], rtts: number[], reason?: string): SipAlgTransportReport {
   // Outbound first, then inbound: the order a technician follows the path in (sort is stable).
   const ordered = dedupeRewrites(rewrites).sort((a, b) => Number(a.direction === 'inbound') - Number(b.direction === 'inbound'));
-  const result: SipAlgTransportReport = { status, rewrites: ordered, rttMs: median(rtts) };
+  const result: SipAlgTransportReport = { status, rewrites: ordered, rttMs: medianMs(rtts) };
   if (reason !== undefined) result.reason = reason;
   return result;
-}
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const value = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  return Math.round(value * 1000) / 1000;
 }
 
 /** sipAlgPoint is the `sip_alg` point for one transport's report. */

@@ -32,6 +32,8 @@ export type SipExchange =
   | { kind: 'timeout'; sends: number }
   | { kind: 'closed'; reason: string };
 
+export type SipPingOutcome = { kind: 'pong'; rttMs: number } | { kind: 'timeout' } | { kind: 'closed'; reason: string };
+
 /** SipChannelError is a channel that could not be opened; `blocked` is false for TLS-level failures. */
 export class SipChannelError extends Error {
   constructor(message: string, readonly blocked: boolean) {
@@ -45,8 +47,8 @@ export interface SipChannel {
   readonly localPort: number;
   /** request sends (retransmitting on UDP) and resolves with the final response or the reason there is none. */
   request(request: SipOutgoingRequest, timeoutMs: number): Promise<SipExchange>;
-  /** ping sends an RFC 5626 CRLFCRLF keep-alive (TCP/TLS) and resolves with the pong's RTT, or null. */
-  ping(timeoutMs: number): Promise<number | null>;
+  /** ping sends an RFC 5626 CRLFCRLF keep-alive (TCP/TLS only) and resolves with how it ended. */
+  ping(timeoutMs: number): Promise<SipPingOutcome>;
   close(): void;
 }
 
@@ -99,7 +101,7 @@ async function openUdp(address: string, options: SipChannelOptions, where: strin
     localAddress: local.address,
     localPort: local.port,
     close,
-    ping: async () => null,
+    ping: async () => ({ kind: 'closed', reason: 'keep-alive pings need TCP or TLS' }),
     request: (request, timeoutMs) =>
       new Promise<SipExchange>((resolve) => {
         const started = performance.now();
@@ -159,13 +161,13 @@ async function openStream(address: string, options: SipChannelOptions, where: st
   });
 
   const waiters = new Set<Waiter>();
-  const pongWaiters = new Set<() => void>();
+  const pongWaiters = new Set<(pong: boolean) => void>();
   let closedReason: string | null = null;
   const framer = new SipStreamFramer(MAX_RESPONSE_BYTES);
   socket.on('data', (chunk: Buffer) => {
     for (const item of framer.push(chunk)) {
       if (item.kind === 'message') dispatch(waiters, item.bytes);
-      else if (item.kind === 'pong') for (const waiter of pongWaiters) waiter();
+      else if (item.kind === 'pong') for (const waiter of pongWaiters) waiter(true);
       else if (item.kind === 'invalid') socket.destroy();
     }
   });
@@ -173,6 +175,7 @@ async function openStream(address: string, options: SipChannelOptions, where: st
     if (closedReason !== null) return;
     closedReason = reason;
     for (const waiter of waiters) waiter.deliver(null);
+    for (const waiter of pongWaiters) waiter(false);
   };
   socket.on('error', (err: NodeJS.ErrnoException) => onGone(`connection to ${where} failed: ${err.code ?? err.message}`));
   socket.on('close', () => onGone(`${where} closed the connection`));
@@ -205,16 +208,17 @@ async function openStream(address: string, options: SipChannelOptions, where: st
         socket.write(Buffer.from(request.text, 'latin1'));
       }),
     ping: (timeoutMs) =>
-      new Promise<number | null>((resolve) => {
-        if (closedReason !== null) return resolve(null);
+      new Promise<SipPingOutcome>((resolve) => {
+        if (closedReason !== null) return resolve({ kind: 'closed', reason: closedReason });
         const started = performance.now();
-        const done = (rtt: number | null) => {
+        const done = (outcome: SipPingOutcome) => {
           clearTimeout(deadline);
           pongWaiters.delete(onPong);
-          resolve(rtt);
+          resolve(outcome);
         };
-        const onPong = () => done(performance.now() - started);
-        const deadline = setTimeout(() => done(null), timeoutMs);
+        const onPong = (pong: boolean) =>
+          done(pong ? { kind: 'pong', rttMs: performance.now() - started } : { kind: 'closed', reason: closedReason ?? 'connection closed' });
+        const deadline = setTimeout(() => done({ kind: 'timeout' }), timeoutMs);
         pongWaiters.add(onPong);
         socket.write('\r\n\r\n');
       }),
