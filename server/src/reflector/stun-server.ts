@@ -221,7 +221,7 @@ function planAnswer(request: StunMessage, requestBytes: number, source: Transpor
       };
       const response = encodeStun({ method: STUN_METHOD_BINDING, class: 'success', transactionId: request.transactionId }, attributes);
       if (request.paddingBytes === undefined) return response;
-      // RFC 5780 §7.6: with PADDING in the request, pad the response up to the request's length.
+      // RFC 5780 §6.1, §7.6: with PADDING in the request, pad the response to the request's length (never beyond).
       const room = requestBytes - response.length - 4;
       return encodeStun(
         { method: STUN_METHOD_BINDING, class: 'success', transactionId: request.transactionId },
