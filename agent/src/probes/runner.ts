@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import type { Probe, ProbeTarget } from './probe.js';
 
@@ -60,6 +61,7 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function oneLine(err: unknown): string {
+  if (err instanceof z.ZodError) return `bad options: ${err.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
   const text = err instanceof Error ? err.message : String(err);
   return text.split('\n')[0] ?? 'unknown error';
 }
