@@ -33,6 +33,11 @@ class TestServer {
   readonly arrivals: ProbeResultMessage[] = [];
   readonly stored = new Map<string, ProbeResultMessage>();
   readonly heartbeats: Heartbeat[] = [];
+  hellos = 0;
+  /** Answers the next results batches get instead of storing them (e.g. storage down). */
+  readonly failNext: string[] = [];
+  /** Results with these probe names are refused for good, through `rejected`. */
+  readonly refuseProbes = new Set<string>();
   private http: HttpServer | null = null;
   io: Server | null = null;
 
@@ -48,15 +53,24 @@ class TestServer {
     });
     agents.on('connection', (socket) => {
       socket.on('hello', (_hello: unknown, ack: (reply: unknown) => void) => {
+        this.hellos += 1;
         ack({ ok: true, siteId: 'site-1', siteName: 'Test site', config: this.config });
       });
       socket.on('results', (batch: unknown, ack: (reply: unknown) => void) => {
         const parsed = resultsBatchSchema.parse(batch);
-        for (const result of parsed.results) {
+        const failure = this.failNext.shift();
+        if (failure !== undefined) return ack({ ok: false, error: failure });
+        const refused = parsed.results.filter((result) => this.refuseProbes.has(result.probe));
+        const accepted = parsed.results.filter((result) => !this.refuseProbes.has(result.probe));
+        for (const result of accepted) {
           this.arrivals.push(result);
           if (!this.stored.has(result.id)) this.stored.set(result.id, result);
         }
-        ack({ ok: true, accepted: parsed.results.map((result) => result.id) });
+        ack({
+          ok: true,
+          accepted: accepted.map((result) => result.id),
+          rejected: refused.map((result) => ({ id: result.id, error: 'unknown measurement' })),
+        });
       });
       socket.on('heartbeat', (beat: Heartbeat) => void this.heartbeats.push(beat));
     });
@@ -171,6 +185,26 @@ describe('Daemon', () => {
     );
     const ids = server.arrivals.map((result) => result.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('resends a batch the server could not store, and drops for good a result the server rejects', async () => {
+    const stun = { count: 0 };
+    const nat = { count: 0 };
+    const probes: ProbeRegistry = { 'stun-mapping': countingProbe('stun-mapping', stun), 'nat-behavior': countingProbe('nat-behavior', nat) };
+    const server = new TestServer({ ...EVERY_SECOND, schedule: { ...EVERY_SECOND.schedule, stunMapping: '' } });
+    server.failNext.push('storage unavailable: results not stored, send them again later');
+    server.refuseProbes.add('nat-behavior');
+    servers.push(server);
+    const port = await server.listen();
+    const log = memoryLogger();
+    const daemon = await startDaemon(port, probes, { log });
+    await until(() => server.hellos === 1, 'the agent said hello');
+    server.io!.of(AGENT_NAMESPACE).emit('runNow', { probes: ['stun-mapping', 'nat-behavior'] });
+    await until(() => server.stored.size === 1 && daemon.outboxDepth === 0, 'the stun result is stored and the outbox empty');
+    expect([...server.stored.values()].map((result) => result.probe)).toEqual(['stun-mapping']);
+    const warnings = log.lines.filter((line) => line.level === 'warn').map((line) => line.message);
+    expect(warnings).toContain('the server did not store results: storage unavailable: results not stored, send them again later; resending in 1 s');
+    expect(warnings.some((line) => /^server refused result [0-9a-f-]{36} for good: unknown measurement$/.test(line))).toBe(true);
   });
 
   it('stops with exit code 2 and one clear line when the server refuses the token', async () => {
