@@ -34,6 +34,8 @@ class TestServer {
   readonly stored = new Map<string, ProbeResultMessage>();
   readonly heartbeats: Heartbeat[] = [];
   hellos = 0;
+  /** How many connections the middleware still refuses with "server unavailable" before accepting. */
+  unavailable = 0;
   /** Answers the next results batches get instead of storing them (e.g. storage down). */
   readonly failNext: string[] = [];
   /** Results with these probe names are refused for good, through `rejected`. */
@@ -49,6 +51,10 @@ class TestServer {
     const agents = this.io.of(AGENT_NAMESPACE);
     agents.use((socket, next) => {
       const auth = socket.handshake.auth as { token?: string };
+      if (this.unavailable > 0) {
+        this.unavailable -= 1;
+        return next(new Error(AGENT_CONNECT_ERRORS.serverUnavailable));
+      }
       next(auth.token === TOKEN ? undefined : new Error(AGENT_CONNECT_ERRORS.tokenRefused));
     });
     agents.on('connection', (socket) => {
@@ -205,6 +211,20 @@ describe('Daemon', () => {
     const warnings = log.lines.filter((line) => line.level === 'warn').map((line) => line.message);
     expect(warnings).toContain('the server did not store results: storage unavailable: results not stored, send them again later; resending in 1 s');
     expect(warnings.some((line) => /^server refused result [0-9a-f-]{36} for good: unknown measurement$/.test(line))).toBe(true);
+  });
+
+  it('keeps retrying while the server cannot check tokens, and connects once it can', async () => {
+    const server = new TestServer();
+    server.unavailable = 2;
+    servers.push(server);
+    const port = await server.listen();
+    const log = memoryLogger();
+    await startDaemon(port, {}, { log });
+    await until(() => server.hellos === 1, 'the agent said hello');
+    expect(server.unavailable).toBe(0);
+    expect(log.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toContain(
+      `cannot reach http://127.0.0.1:${port}: server unavailable, retry later; retrying with backoff`,
+    );
   });
 
   it('stops with exit code 2 and one clear line when the server refuses the token', async () => {
