@@ -8,6 +8,8 @@ import { sipAlgProbe } from './sip-alg.js';
 import { stunMappingProbe } from './stun-mapping.js';
 import { natBehaviorProbe } from './nat-behavior.js';
 import { bindingLifetimeProbe } from './binding-lifetime.js';
+import { sipOptionsProbe } from './sip-options.js';
+import { crlfKeepaliveProbe } from './crlf-keepalive.js';
 
 // Options and details differ per probe; the registry is the one place that forgets them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,4 +20,6 @@ export const PROBES: Readonly<Partial<Record<ProbeName, AnyProbe>>> = {
   [stunMappingProbe.name]: stunMappingProbe,
   [natBehaviorProbe.name]: natBehaviorProbe,
   [bindingLifetimeProbe.name]: bindingLifetimeProbe,
+  [sipOptionsProbe.name]: sipOptionsProbe,
+  [crlfKeepaliveProbe.name]: crlfKeepaliveProbe,
 };
