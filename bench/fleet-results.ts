@@ -1,0 +1,170 @@
+/**
+ * The results a simulated agent fleet sends in the ingest benchmark: realistic ProbeResultMessages
+ * (one sip_alg or stun_mapping point each, details shaped like the real probes'), the default
+ * schedule's result rate, and the StoredPoints ingest makes of them (for the direct-write baseline).
+ */
+import { randomUUID } from 'node:crypto';
+import cron from 'node-cron';
+import { DEFAULT_SCHEDULE, type AgentConfig, type ProbeResultMessage } from '@algwatch/protocol/events';
+import { plannedRuns, SCHEDULE_SLOTS, type ScheduleSlot } from '../agent/src/daemon/scheduler.js';
+import type { StoredPoint } from '../server/src/storage/time-series.js';
+
+const REFLECTOR = 'reflector.algwatch.test';
+
+/** sipAlgResult is one transport's sip-alg run that found the path clean. */
+export function sipAlgResult(startedAt: number, transport: 'udp' | 'tcp' | 'tls' = 'udp'): ProbeResultMessage {
+  const rttMs = 18 + (startedAt % 97) / 10;
+  return {
+    id: randomUUID(),
+    probe: 'sip-alg',
+    target: REFLECTOR,
+    startedAt,
+    durationMs: 2 * rttMs,
+    success: true,
+    points: [
+      {
+        measurement: 'sip_alg',
+        tags: { target: REFLECTOR, transport, result: 'clean' },
+        fields: { alg_detected: false, rewrites_outbound: 0, rewrites_inbound: 0, rewritten_fields: '', rtt_ms: rttMs },
+      },
+    ],
+    detail: { status: 'clean', rewrites: [], rttMs },
+  };
+}
+
+/** stunMappingResult is a stun-mapping run behind a port-preserving NAT. */
+export function stunMappingResult(startedAt: number): ProbeResultMessage {
+  const rttMs = 11 + (startedAt % 89) / 10;
+  const localPort = 40_000 + (startedAt % 20_000);
+  return {
+    id: randomUUID(),
+    probe: 'stun-mapping',
+    target: REFLECTOR,
+    startedAt,
+    durationMs: rttMs,
+    success: true,
+    points: [
+      {
+        measurement: 'stun_mapping',
+        tags: { target: REFLECTOR, result: 'ok' },
+        fields: { nat_present: true, public_address: '203.0.113.5', public_port: localPort, port_preserved: true, rtt_ms: rttMs },
+      },
+    ],
+    detail: {
+      localAddress: '192.0.2.10',
+      localPort,
+      publicAddress: '203.0.113.5',
+      publicPort: localPort,
+      natPresent: true,
+      portPreserved: true,
+      rttMs,
+      otherAddress: null,
+    },
+  };
+}
+
+/** natBehaviorResult is a nat-behavior run: endpoint-independent mapping, address-dependent filtering. */
+export function natBehaviorResult(startedAt: number): ProbeResultMessage {
+  return {
+    id: randomUUID(),
+    probe: 'nat-behavior',
+    target: REFLECTOR,
+    startedAt,
+    durationMs: 3_200,
+    success: true,
+    points: [
+      {
+        measurement: 'nat_behavior',
+        tags: { target: REFLECTOR, result: 'ok', mapping: 'endpoint-independent', filtering: 'address-dependent' },
+        fields: { nat_present: true, mapping_code: 1, filtering_code: 2 },
+      },
+    ],
+    detail: { present: true, publicAddress: '203.0.113.5', publicPort: 40_001, portPreserved: true, mapping: 'endpoint-independent', filtering: 'address-dependent' },
+  };
+}
+
+/** bindingLifetimeResult is a binding-lifetime run that found a 120-180 s UDP binding. */
+export function bindingLifetimeResult(startedAt: number): ProbeResultMessage {
+  return {
+    id: randomUUID(),
+    probe: 'binding-lifetime',
+    target: REFLECTOR,
+    startedAt,
+    durationMs: 600_000,
+    success: true,
+    points: [
+      {
+        measurement: 'binding_lifetime',
+        tags: { target: REFLECTOR, result: 'ok' },
+        fields: { udp_lifetime_s: 120, lower_s: 120, upper_s: 180, outlived_max: false, elapsed_ms: 600_000 },
+      },
+    ],
+    detail: { udpSeconds: 120, lowerSeconds: 120, upperSeconds: 180, elapsedMs: 600_000 },
+  };
+}
+
+/** slotResults is what one tick of a default-schedule slot hands the outbox (no SIP targets). */
+export function slotResults(slot: ScheduleSlot, startedAt: number): ProbeResultMessage[] {
+  switch (slot) {
+    case 'sipAlg':
+      return (['udp', 'tcp', 'tls'] as const).map((transport) => sipAlgResult(startedAt, transport));
+    case 'stunMapping':
+      return [stunMappingResult(startedAt)];
+    case 'natBehavior':
+      return [natBehaviorResult(startedAt)];
+    case 'bindingLifetime':
+      return [bindingLifetimeResult(startedAt)];
+    case 'keepalive':
+      return [];
+  }
+}
+
+/**
+ * floodResult is an agent's n-th result in the throughput run: stun_mapping and sip_alg in turn,
+ * one millisecond apart, so every point of an agent is its own (series, time) and none is deduped.
+ */
+export function floodResult(baseMs: number, n: number): ProbeResultMessage {
+  return n % 2 === 0 ? stunMappingResult(baseMs + n) : sipAlgResult(baseMs + n);
+}
+
+/** storedPoints is what ingest stores for a result: the agent's points plus the token's tags. */
+export function storedPoints(result: ProbeResultMessage, ingestTags: { tenant: string; site: string; agent: string }): StoredPoint[] {
+  return result.points.map((point) => ({
+    measurement: point.measurement,
+    tags: { ...point.tags, ...ingestTags },
+    fields: point.fields,
+    timestampMs: result.startedAt,
+  }));
+}
+
+/** SlotRate is one schedule slot's period and how many results each of its ticks produces. */
+export interface SlotRate {
+  slot: ScheduleSlot;
+  periodMs: number;
+  resultsPerTick: number;
+}
+
+/**
+ * defaultScheduleRates reads DEFAULT_SCHEDULE with node-cron (as the agent's scheduler does) and
+ * counts each slot's runs with the agent's own plannedRuns, for a site without SIP targets (the
+ * keep-alive slot then runs nothing; each target adds 1-2 results per 30 s).
+ */
+export function defaultScheduleRates(): SlotRate[] {
+  const config: AgentConfig = { schedule: DEFAULT_SCHEDULE, targets: [], reflectorHost: REFLECTOR };
+  const rates: SlotRate[] = [];
+  for (const slot of SCHEDULE_SLOTS) {
+    const resultsPerTick = plannedRuns(slot, config).length;
+    if (resultsPerTick === 0 || config.schedule[slot] === '') continue;
+    const task = cron.createTask(config.schedule[slot], () => undefined);
+    const [first, second] = task.getNextRuns(2);
+    void task.destroy();
+    if (!first || !second) continue;
+    rates.push({ slot, periodMs: second.getTime() - first.getTime(), resultsPerTick });
+  }
+  return rates;
+}
+
+/** resultsPerAgentSecond is the default schedule's result rate of one agent. */
+export function resultsPerAgentSecond(rates: SlotRate[]): number {
+  return rates.reduce((sum, rate) => sum + (rate.resultsPerTick * 1000) / rate.periodMs, 0);
+}

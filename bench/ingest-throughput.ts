@@ -1,0 +1,78 @@
+/**
+ * Ingest throughput: FLOOD agents (one fleet process) send result batches to the real server as fast
+ * as its acks and its per-connection batch rate allow; results/s counts acks (the server acks after
+ * the InfluxDB write) in a window after a warm-up, and a COUNT query confirms every acked result is
+ * in InfluxDB. Baseline: the very same points written with writeDirect to a second database of the
+ * same influxd, right after.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_RESULTS_RATE } from '../server/src/ingest/agent-gateway.js';
+import { createInfluxClient, ensureInfluxSchema } from '../server/src/storage/influx-schema.js';
+import { writeDirect } from '../server/src/storage/influx-store.js';
+import type { StoredPoint } from '../server/src/storage/time-series.js';
+import { FleetProcess, type FleetReport } from './fleet-process.js';
+import { floodResult, storedPoints } from './fleet-results.js';
+import { INFLUX_DATABASE, influxCount, type IngestRig } from './ingest-rig.js';
+
+export const FLOOD = { sites: 50, agentsPerSite: 10, batchSize: 50, warmupMs: 3_000, windowMs: 15_000 } as const;
+const FLOOD_MEASUREMENTS = [
+  { measurement: 'sip_alg', field: 'rtt_ms' },
+  { measurement: 'stun_mapping', field: 'rtt_ms' },
+];
+const DIRECT_DATABASE = 'bench_direct';
+
+export interface ThroughputRun {
+  agents: number;
+  resultsPerSecond: number;
+  serverCpuShare: number;
+  acked: number;
+  foundInInflux: number;
+  report: FleetReport;
+  directPerSecond: number;
+  directFound: number;
+}
+
+export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> {
+  const fleet = await rig.enroll('bench-flood', FLOOD.sites, FLOOD.agentsPerSite);
+  const server = await rig.startIngestServer();
+  const clients = new FleetProcess();
+  const baseMs = Date.now() - 30 * 60_000;
+  let report: FleetReport;
+  let resultsPerSecond: number;
+  let serverCpuShare: number;
+  try {
+    const connected = await clients.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins, concurrency: 50 }, 'connected');
+    if (connected.connected !== fleet.logins.length) {
+      throw new Error(`only ${connected.connected} of ${fleet.logins.length} flood agents connected: ${connected.firstError ?? ''}`);
+    }
+    await clients.ask({ type: 'flood', batchSize: FLOOD.batchSize, minIntervalMs: 1000 / DEFAULT_RESULTS_RATE.ratePerSecond, baseMs }, 'started');
+    await sleep(FLOOD.warmupMs);
+    const before = { acked: (await clients.ask({ type: 'count' }, 'count')).acked, cpu: await server.cpuSeconds(), at: performance.now() };
+    await sleep(FLOOD.windowMs);
+    const after = { acked: (await clients.ask({ type: 'count' }, 'count')).acked, cpu: await server.cpuSeconds(), at: performance.now() };
+    const seconds = (after.at - before.at) / 1000;
+    resultsPerSecond = (after.acked - before.acked) / seconds;
+    serverCpuShare = (after.cpu - before.cpu) / seconds;
+    report = (await clients.ask({ type: 'stop' }, 'report')).report;
+  } finally {
+    await clients.close();
+    await server.stop();
+  }
+  const foundInInflux = await influxCount(rig.influxd.url, INFLUX_DATABASE, FLOOD_MEASUREMENTS, `tenant = 'bench-flood'`);
+
+  // The baseline writes what the server stored: each agent's acked results, as ingest tags them.
+  const points: StoredPoint[] = [];
+  fleet.logins.forEach((login, index) => {
+    const tags = { tenant: fleet.tenant, site: fleet.siteOf[index]!, agent: login.agentId };
+    const acked = report.ackedByAgent[login.agentId] ?? 0;
+    for (let n = 0; n < acked; n++) points.push(...storedPoints(floodResult(baseMs, n), tags));
+  });
+  const { influx } = createInfluxClient(`${rig.influxd.url}/${DIRECT_DATABASE}`);
+  await ensureInfluxSchema(influx, DIRECT_DATABASE);
+  const started = performance.now();
+  await writeDirect(influx, points, 5000, DIRECT_DATABASE);
+  const directPerSecond = points.length / ((performance.now() - started) / 1000);
+  const directFound = await influxCount(rig.influxd.url, DIRECT_DATABASE, FLOOD_MEASUREMENTS, `tenant = 'bench-flood'`);
+
+  return { agents: fleet.logins.length, resultsPerSecond, serverCpuShare, acked: report.acked, foundInInflux, report, directPerSecond, directFound };
+}
