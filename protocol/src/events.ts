@@ -55,6 +55,18 @@ export const agentConfigSchema = z.object({
   targets: z.array(sipTargetSchema).max(50),
   /** Where the agent's reflector probes point (host of the algwatch reflector). */
   reflectorHost: z.string().min(1).max(255),
+  /**
+   * The reflector's ports when they are not the standard ones (SIP 5060, SIP TLS 5061, STUN 3478);
+   * optional, so servers that never send it stay compatible.
+   */
+  reflectorPorts: z
+    .object({
+      sip: z.number().int().min(1).max(65535),
+      tls: z.number().int().min(1).max(65535),
+      stun: z.number().int().min(1).max(65535),
+    })
+    .partial()
+    .optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 

@@ -55,6 +55,17 @@ describe('plannedRuns', () => {
     ]);
   });
 
+  it('points the reflector probes at the ports the server names', () => {
+    const custom: AgentConfig = { ...config({}), reflectorPorts: { sip: 15060, tls: 15061, stun: 13478 } };
+    expect(plannedRuns('sipAlg', custom).map((run) => run.options)).toEqual([
+      { transport: 'udp', port: 15060 },
+      { transport: 'tcp', port: 15060 },
+      { transport: 'tls', port: 15061 },
+    ]);
+    expect(plannedRuns('natBehavior', custom)[0]!.options).toEqual({ port: 13478 });
+    expect(plannedRuns('stunMapping', config({}))[0]!.options).toEqual({});
+  });
+
   it('sends OPTIONS, CRLF or both keep-alives to each SIP target as configured', () => {
     const targets: AgentConfig['targets'] = [
       { name: 'pbx', host: '127.0.0.2', port: 5060, transport: 'udp', keepalive: 'options' },

@@ -46,15 +46,21 @@ export interface PlannedRun {
  */
 export function plannedRuns(slot: ScheduleSlot, config: AgentConfig): PlannedRun[] {
   const reflector: ProbeTarget = { host: config.reflectorHost };
+  const ports = config.reflectorPorts ?? {};
+  // Only ports the server names are passed: otherwise each probe keeps its own standard default.
+  const stun = ports.stun === undefined ? {} : { port: ports.stun };
   switch (slot) {
     case 'sipAlg':
-      return (['udp', 'tcp', 'tls'] as const).map((transport) => ({ probe: 'sip-alg', target: reflector, options: { transport } }));
+      return (['udp', 'tcp', 'tls'] as const).map((transport) => {
+        const port = transport === 'tls' ? ports.tls : ports.sip;
+        return { probe: 'sip-alg', target: reflector, options: port === undefined ? { transport } : { transport, port } };
+      });
     case 'stunMapping':
-      return [{ probe: 'stun-mapping', target: reflector, options: {} }];
+      return [{ probe: 'stun-mapping', target: reflector, options: stun }];
     case 'natBehavior':
-      return [{ probe: 'nat-behavior', target: reflector, options: {} }];
+      return [{ probe: 'nat-behavior', target: reflector, options: stun }];
     case 'bindingLifetime':
-      return [{ probe: 'binding-lifetime', target: reflector, options: {} }];
+      return [{ probe: 'binding-lifetime', target: reflector, options: stun }];
     case 'keepalive':
       return config.targets.flatMap((peer) => {
         const target: ProbeTarget = { host: peer.host, port: peer.port, name: peer.name };
