@@ -2,13 +2,14 @@
  * Runs the real algwatch binaries inside the testbed: `algwatch-server` in the wan namespace and
  * `algwatch-agent check --json` in the lan namespace, exactly as an operator and a technician would.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkReportSchema, type CheckReport } from '@algwatch/protocol/check-report';
 import type { ManagedProcess } from '../helpers/process.js';
+import { registerExitCleanup } from '../testbed/namespace-cleanup.js';
 import { TESTBED_ADDRESSES, type Topology } from '../testbed/topology.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,6 +43,7 @@ export interface RunningServer {
 export async function startAlgwatchServer(topology: Topology): Promise<RunningServer> {
   assertBuilt();
   const dataDir = await mkdtemp(join(tmpdir(), 'algwatch-e2e-'));
+  const forgetDataDir = registerExitCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
   const server = topology.spawn('wan', process.execPath, [
     SERVER_BIN,
     '--bind',
@@ -56,6 +58,7 @@ export async function startAlgwatchServer(topology: Topology): Promise<RunningSe
   const stop = async () => {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
+    forgetDataDir();
   };
   try {
     await server.waitForOutput(SERVER_READY, 20_000);

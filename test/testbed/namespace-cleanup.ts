@@ -2,7 +2,8 @@
  * Leaves no namespace behind. Every namespace the testbed creates is registered here and deleted by
  * `destroy()`, and also — synchronously, since nothing async runs then — when the test process exits
  * or is interrupted (SIGINT/SIGTERM), so a crashed or Ctrl-C'd run does not leak namespaces or the
- * processes running inside them. Namespaces left by a run that was SIGKILLed (no hook runs) are swept
+ * processes running inside them (registerExitCleanup does the same for other throw-away state, like
+ * a server's data directory). Namespaces left by a run that was SIGKILLed (no hook runs) are swept
  * by the next run: their names carry the pid of a process that no longer exists.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,19 @@ export const NAMESPACE_PREFIX = 'aw-';
 const OWNED_NAME = /^aw-(\d+)-\d+-[a-z]+$/;
 
 const registered = new Set<string>();
+const exitCleanups = new Set<() => void>();
 let hooksInstalled = false;
+
+/**
+ * registerExitCleanup runs `cleanup` (synchronous, must not throw) if the process exits or is
+ * interrupted before the returned unregister function is called. For throw-away state other than
+ * namespaces, such as a server's temporary data directory.
+ */
+export function registerExitCleanup(cleanup: () => void): () => void {
+  installHooks();
+  exitCleanups.add(cleanup);
+  return () => exitCleanups.delete(cleanup);
+}
 
 /** registerNamespace marks a namespace for deletion at exit; call it before creating the namespace. */
 export function registerNamespace(name: string): void {
@@ -41,6 +54,18 @@ export function deleteRegisteredNamespacesSync(): void {
   for (const name of [...registered]) deleteNamespaceSync(name);
 }
 
+function runExitCleanupsSync(): void {
+  deleteRegisteredNamespacesSync();
+  for (const cleanup of [...exitCleanups]) {
+    exitCleanups.delete(cleanup);
+    try {
+      cleanup();
+    } catch {
+      // best effort: the process is on its way out
+    }
+  }
+}
+
 /** sweepStaleNamespacesSync deletes testbed namespaces whose creating process no longer runs. */
 export function sweepStaleNamespacesSync(): string[] {
   const listing = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
@@ -67,10 +92,10 @@ function processAlive(pid: number): boolean {
 function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', deleteRegisteredNamespacesSync);
+  process.on('exit', runExitCleanupsSync);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
-      deleteRegisteredNamespacesSync();
+      runExitCleanupsSync();
       // Re-raise with the default action so the process still dies the way the sender meant.
       process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);

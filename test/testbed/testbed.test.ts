@@ -3,10 +3,13 @@
  * SIP ALG, using only two tiny peer scripts (no algwatch code), so a failing end-to-end test can be
  * blamed on algwatch and not on the testbed.
  */
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../helpers/process.js';
+import { registerNamespace, sweepStaleNamespacesSync } from './namespace-cleanup.js';
 import { netnsGateDecision, requireNetns } from './netns-gate.js';
 import { sendProbe, sipOptions, startEchoPeer, type EchoReport } from './peers.js';
-import { TESTBED_ADDRESSES as A, useTopology } from './topology.js';
+import { createTopology, TESTBED_ADDRESSES as A, useTopology } from './topology.js';
 import { routerRuleset } from './router-ruleset.js';
 
 const SIP_PORT = 5060;
@@ -40,6 +43,31 @@ describe('routerRuleset', () => {
 });
 
 const netns = requireNetns();
+
+async function namespaceNames(): Promise<string[]> {
+  const listing = await runCommand('ip', ['netns', 'list']);
+  return listing.stdout.split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name !== '');
+}
+
+describe.runIf(netns)('the testbed lifecycle', () => {
+  it('deletes its namespaces and stops the processes inside them on destroy', async () => {
+    const topology = await createTopology({ sipAlg: true });
+    const peer = await startEchoPeer(topology, 'wan', [{ address: A.server, port: PLAIN_PORT }]);
+    expect(await namespaceNames()).toEqual(expect.arrayContaining(Object.values(topology.namespaces)));
+    await topology.destroy();
+    expect((await peer.exited).signal).not.toBeNull();
+    expect((await namespaceNames()).filter((name) => Object.values(topology.namespaces).includes(name))).toEqual([]);
+  });
+
+  it('sweeps namespaces left by a test process that no longer runs', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid; // a pid that has just exited
+    const stale = `aw-${gone}-1-lan`;
+    registerNamespace(stale); // deleted at exit even if this test fails half-way
+    expect((await runCommand('ip', ['netns', 'add', stale])).code).toBe(0);
+    expect(sweepStaleNamespacesSync()).toContain(stale);
+    expect(await namespaceNames()).not.toContain(stale);
+  });
+});
 
 /** The echo peer's view of a request from the lan: where it came from and the exact bytes. */
 async function sendSip(topology: ReturnType<ReturnType<typeof useTopology>>, transport: 'udp' | 'tcp'): Promise<{ localPort: number; echo: EchoReport }> {
