@@ -19,6 +19,7 @@ import { openTimeSeriesStore } from './storage/open-time-series.js';
 import type { TimeSeriesStore } from './storage/time-series.js';
 import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
 import type { ResultsFanOut } from './ingest/ingest-results.js';
+import { watchSiteConfigChanges } from './ingest/config-push.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -115,6 +116,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       reflectorHost: reflectorHostFor(config),
       ...(hooks.onResults ? { onResults: hooks.onResults } : {}),
     });
+    const configWatch = watchSiteConfigChanges(relational, agents, log);
+    closers.push(async () => configWatch.stop());
     const httpPort = await listen(http, config.httpPort, config.httpBind);
     // Order matters on the way down: stop taking results before the stores close.
     closers.push(async () => {

@@ -23,6 +23,7 @@ import { hostname } from 'node:os';
 import { openRelationalStore } from '../relational/open.js';
 import { RelationalError } from '../relational/relational-error.js';
 import type { RelationalStore, SiteSummary } from '../relational/relational-store.js';
+import { isSiteConfigAction, siteConfigCommand } from './site-config.js';
 
 export const SITE_USAGE =
   'usage: site add NAME [--tenant NAME] [--server-url URL] | site list | site revoke NAME [--tenant NAME] (each also takes --data-dir DIR, --database-url URL)';
@@ -50,6 +51,7 @@ interface ParsedArgs {
 export async function siteCommand(argv: string[], options: SiteCommandOptions): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  if (isSiteConfigAction(argv[0])) return siteConfigCommand(argv, options);
   const parsed = parseSiteArgs(argv);
   if (typeof parsed === 'string') {
     stderr.write(`algwatch-server site: ${parsed}; ${SITE_USAGE}\n`);

@@ -73,7 +73,15 @@ const initial: Migration = {
   },
 };
 
+// A site's schedule and targets are edited by `algwatch-server site ...` in another process (or
+// by another server sharing PostgreSQL); running servers find what changed by this stamp and push it.
+const configChangeStamp: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sites').addColumn('config_changed_at', 'text').execute();
+  },
+};
+
 /** relationalMigrations is the ordered set the Migrator applies on open; names sort in order. */
 export const relationalMigrations: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ '0001_initial': initial }),
+  getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_config_change_stamp': configChangeStamp }),
 };

@@ -260,6 +260,7 @@ export class RelationalStore {
         .values(parsed.map((t) => ({ site_id: siteId, name: t.name, host: t.host, port: t.port, transport: t.transport, keepalive: t.keepalive })))
         .execute();
     });
+    await this.stampConfigChange(siteId);
   }
 
   /** setSiteSchedule replaces a site's probe schedule (validated first). */
@@ -270,6 +271,20 @@ export class RelationalStore {
       .values({ site_id: siteId, schedule: json })
       .onConflict((oc) => oc.column('site_id').doUpdateSet({ schedule: json }))
       .execute();
+    await this.stampConfigChange(siteId);
+  }
+
+  /**
+   * sitesWithConfigChangedSince lists the ids of sites whose schedule or targets changed at or after
+   * `since` (ISO time), so a running server can push the new config to their agents.
+   */
+  async sitesWithConfigChangedSince(since: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('sites').select('id').where('config_changed_at', '>=', since).execute();
+    return rows.map((row) => row.id);
+  }
+
+  private async stampConfigChange(siteId: string): Promise<void> {
+    await this.db.updateTable('sites').set({ config_changed_at: new Date().toISOString() }).where('id', '=', siteId).execute();
   }
 
   /** getAgentConfig returns what a site's agents run: its schedule (DEFAULT_SCHEDULE until set) and targets. */

@@ -15,6 +15,8 @@ export interface SitesTable {
   tenant_id: string;
   name: string;
   created_at: string;
+  /** When the schedule or targets last changed (ISO time); null until they ever do. */
+  config_changed_at: string | null;
 }
 
 export interface AgentTokensTable {
