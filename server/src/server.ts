@@ -114,6 +114,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       timeSeries,
       log,
       reflectorHost: reflectorHostFor(config),
+      reflectorPorts: { sip: sip.ports.udp, tls: sip.ports.tls, stun: stun.sockets[0]?.port ?? config.stunPort },
       ...(hooks.onResults ? { onResults: hooks.onResults } : {}),
     });
     const configWatch = watchSiteConfigChanges(relational, agents, log);

@@ -48,6 +48,8 @@ export const DEFAULT_RESULTS_RATE: ResultsRateLimit = { ratePerSecond: 2, burst:
 export interface AgentGatewayDeps extends IngestDeps {
   /** The reflector host agents are told to probe (sent in every AgentConfig). */
   reflectorHost: string;
+  /** The reflector's ports when not the standard 5060/5061/3478 (sent to agents in every config). */
+  reflectorPorts?: AgentConfig['reflectorPorts'];
   resultsRate?: ResultsRateLimit;
 }
 
@@ -79,7 +81,11 @@ export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGat
   const rate = deps.resultsRate ?? DEFAULT_RESULTS_RATE;
 
   const agentConfig = async (siteId: string): Promise<AgentConfig> =>
-    agentConfigSchema.parse({ ...(await deps.relational.getAgentConfig(siteId)), reflectorHost: deps.reflectorHost });
+    agentConfigSchema.parse({
+      ...(await deps.relational.getAgentConfig(siteId)),
+      reflectorHost: deps.reflectorHost,
+      ...(deps.reflectorPorts ? { reflectorPorts: deps.reflectorPorts } : {}),
+    });
 
   namespace.use((socket, next) => {
     const auth = agentAuthSchema.safeParse(socket.handshake.auth);
