@@ -35,6 +35,7 @@ describe('the reflector under fuzzing (real algwatch-server process)', () => {
   let fdsBefore = 0;
   let rssWarmKiB = NaN;
   let rssEndKiB = NaN;
+  const rssTrace: string[] = [];
 
   beforeAll(async () => {
     server = await startReflectorServer();
@@ -57,7 +58,10 @@ describe('the reflector under fuzzing (real algwatch-server process)', () => {
         ports: { sip: server.ports.sipUdp, stun: server.ports.stun, stunAlt: server.ports.stunAlt },
         sources: FUZZ_SOURCES,
         serverAlive: () => server.exit() === null,
-        checkpoint: { afterDatagrams: WARM_UP_DATAGRAMS, run: () => (rssWarmKiB = server.rssKiB()) },
+        checkpoints: [
+          { afterDatagrams: WARM_UP_DATAGRAMS, run: () => (rssWarmKiB = server.rssKiB()) },
+          ...[30_000, 60_000, 90_000].map((afterDatagrams) => ({ afterDatagrams, run: () => rssTrace.push(`${afterDatagrams}: ${server.rssKiB()} KiB`) })),
+        ],
       });
     } finally {
       releaseHeld();
@@ -140,7 +144,10 @@ describe('the reflector under fuzzing (real algwatch-server process)', () => {
   });
 
   it('keeps its memory flat through the fuzzing', () => {
-    console.info(`server RSS: ${rssWarmKiB} KiB after ${WARM_UP_DATAGRAMS} datagrams, ${rssEndKiB} KiB at the end (growth ${rssEndKiB - rssWarmKiB} KiB)`);
+    console.info(
+      `server RSS: ${rssWarmKiB} KiB after ${WARM_UP_DATAGRAMS} datagrams (warm-up), ${rssTrace.join(', ')}, ` +
+        `${rssEndKiB} KiB at the end (growth ${rssEndKiB - rssWarmKiB} KiB)`,
+    );
     expect(Number.isFinite(rssWarmKiB) && Number.isFinite(rssEndKiB)).toBe(true);
     expect(rssEndKiB - rssWarmKiB).toBeLessThan(MAX_RSS_GROWTH_KIB);
   });
