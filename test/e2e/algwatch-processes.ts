@@ -2,7 +2,7 @@
  * Runs the real algwatch binaries inside the testbed: `algwatch-server` in the wan namespace and
  * `algwatch-agent check --json` in the lan namespace, exactly as an operator and a technician would.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +22,32 @@ const BUILT = [join(REPO, 'server/dist/cli.js'), join(REPO, 'agent/dist/cli.js')
 const SERVER_READY = /algwatch server listening/;
 export const SERVER_HTTP_PORT = 8080;
 
-/** assertBuilt throws one actionable line when the binaries have not been compiled. */
+/**
+ * assertBuilt throws one actionable line when the binaries have not been compiled, and warns when a
+ * workspace's sources are newer than its build (the tests would run yesterday's code).
+ */
 export function assertBuilt(): void {
   const missing = BUILT.filter((file) => !existsSync(file));
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run \`npx tsc -b\` in the repository root first`);
+  if (staleWarned) return;
+  const stale = ['protocol', 'agent', 'server'].filter(
+    (workspace) => newestMtime(join(REPO, workspace, 'src'), /(?<!\.test)\.ts$/) > newestMtime(join(REPO, workspace, 'dist'), /\.js$/),
+  );
+  if (stale.length > 0) {
+    staleWarned = true;
+    console.warn(`e2e: ${stale.join(', ')} sources are newer than dist/: run \`npx tsc -b\` to test the current code`);
+  }
+}
+
+let staleWarned = false;
+
+function newestMtime(dir: string, pattern: RegExp): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (pattern.test(entry)) newest = Math.max(newest, statSync(join(dir, entry)).mtimeMs);
+  }
+  return newest;
 }
 
 export interface RunningServer {
