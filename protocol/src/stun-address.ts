@@ -2,11 +2,12 @@
  * IP address text <-> bytes for STUN address attributes. Written here rather than taken from a
  * package: the only widespread one (`ip@1`) carries a published advisory.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 
 /** parseIp returns the 4 or 16 bytes of an IPv4 or IPv6 address, or null when it is not one. */
 export function parseIp(text: string): Buffer | null {
-  if (isIPv4(text)) return Buffer.from(text.split('.').map(Number));
+  const v4 = Buffer.alloc(4);
+  if (writeIpv4(text, v4, 0)) return v4;
   if (!isIPv6(text)) return null;
   let groups = text.replace(/%.*$/, ''); // a zone id (fe80::1%eth0) never goes on the wire
   const embedded = /(\d+\.\d+\.\d+\.\d+)$/.exec(groups);
@@ -23,6 +24,36 @@ export function parseIp(text: string): Buffer | null {
   const bytes = Buffer.alloc(16);
   all.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
   return bytes;
+}
+
+/**
+ * writeIpv4 writes the 4 bytes of a dotted IPv4 address at `offset` and returns true, or returns
+ * false (having written up to 3 bytes) when `text` is not one. It accepts exactly what
+ * `net.isIPv4` accepts (four decimal parts 0-255 without leading zeros) but without a regular
+ * expression or an allocation: the STUN reflector writes its peer's address into every answer.
+ */
+export function writeIpv4(text: string, target: Uint8Array, offset: number): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2e) {
+      if (digits === 0 || part === 3) return false;
+      target[offset + part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (code >= 0x30 && code <= 0x39) {
+      if (digits > 0 && value === 0) return false; // a leading zero ("01") is not IPv4 text
+      value = value * 10 + (code - 0x30);
+      if (++digits > 3 || value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  if (digits === 0 || part !== 3) return false;
+  target[offset + 3] = value;
+  return true;
 }
 
 /** formatIp writes 4 bytes as dotted IPv4 and 16 bytes as RFC 5952 text (lowercase, longest zero run as ::). */

@@ -5,7 +5,7 @@
  * but neither computed nor checked: algwatch's Binding exchanges are unauthenticated.
  */
 import { randomBytes } from 'node:crypto';
-import { formatIp, parseIp } from './stun-address.js';
+import { formatIp, parseIp, writeIpv4 } from './stun-address.js';
 
 export { formatIp, parseIp } from './stun-address.js';
 
@@ -127,58 +127,127 @@ export function messageType(method: number, cls: StunClass): number {
 /**
  * encodeStun writes a message with the given attributes and, unless told otherwise, a trailing
  * FINGERPRINT. Throws only for values that cannot be encoded (a bad address string): a bug.
+ *
+ * It sizes the message first and writes every attribute in place into one buffer: the reflector
+ * encodes one answer per request it serves, so no intermediate buffers are built.
  */
 export function encodeStun(header: StunHeader, attributes: StunAttributes = {}, options: { fingerprint?: boolean } = {}): Buffer {
-  if (header.transactionId.length !== TRANSACTION_ID_BYTES) throw new Error('STUN transaction id must be 12 bytes');
-  const parts: Buffer[] = [];
-  const add = (type: number, value: Buffer) => {
-    const head = Buffer.alloc(4);
-    head.writeUInt16BE(type, 0);
-    head.writeUInt16BE(value.length, 2);
-    parts.push(head, value, Buffer.alloc(padTo4(value.length) - value.length));
-  };
   const tid = header.transactionId;
-  if (attributes.xorMappedAddress) add(STUN_ATTR.XOR_MAPPED_ADDRESS, addressValue(attributes.xorMappedAddress, tid));
-  if (attributes.mappedAddress) add(STUN_ATTR.MAPPED_ADDRESS, addressValue(attributes.mappedAddress, null));
-  if (attributes.responseOrigin) add(STUN_ATTR.RESPONSE_ORIGIN, addressValue(attributes.responseOrigin, null));
-  if (attributes.otherAddress) add(STUN_ATTR.OTHER_ADDRESS, addressValue(attributes.otherAddress, null));
-  if (attributes.errorCode) add(STUN_ATTR.ERROR_CODE, errorCodeValue(attributes.errorCode));
-  if (attributes.unknownAttributes) add(STUN_ATTR.UNKNOWN_ATTRIBUTES, uint16List(attributes.unknownAttributes));
+  if (tid.length !== TRANSACTION_ID_BYTES) throw new Error('STUN transaction id must be 12 bytes');
+  const software = attributes.software;
+  const softwareBytes = software === undefined ? 0 : Buffer.byteLength(software, 'utf8');
+  const reason = attributes.errorCode?.reason;
+  const reasonBytes = reason === undefined ? 0 : Buffer.byteLength(reason, 'utf8');
+  const paddingBytes = attributes.paddingBytes;
+  if (paddingBytes !== undefined && !(Number.isInteger(paddingBytes) && paddingBytes >= 0)) throw new RangeError(`STUN PADDING length ${paddingBytes} is not a byte count`);
+
+  let bodyBytes = 0;
+  if (attributes.xorMappedAddress) bodyBytes += 4 + addressValueBytes(attributes.xorMappedAddress);
+  if (attributes.mappedAddress) bodyBytes += 4 + addressValueBytes(attributes.mappedAddress);
+  if (attributes.responseOrigin) bodyBytes += 4 + addressValueBytes(attributes.responseOrigin);
+  if (attributes.otherAddress) bodyBytes += 4 + addressValueBytes(attributes.otherAddress);
+  if (attributes.errorCode) bodyBytes += 4 + padTo4(4 + reasonBytes);
+  if (attributes.unknownAttributes) bodyBytes += 4 + padTo4(attributes.unknownAttributes.length * 2);
+  if (attributes.changeRequest) bodyBytes += 8;
+  if (attributes.responsePort !== undefined) bodyBytes += 8;
+  if (attributes.responseDelayMs !== undefined) bodyBytes += 8;
+  if (paddingBytes !== undefined) bodyBytes += 4 + padTo4(paddingBytes);
+  if (software !== undefined) bodyBytes += 4 + padTo4(softwareBytes);
+  const withFingerprint = options.fingerprint !== false;
+  const total = STUN_HEADER_BYTES + bodyBytes + (withFingerprint ? 8 : 0);
+
+  const message = Buffer.allocUnsafe(total);
+  message.writeUInt16BE(messageType(header.method, header.class), 0);
+  message.writeUInt16BE(total - STUN_HEADER_BYTES, 2);
+  message.writeUInt32BE(MAGIC_COOKIE, 4);
+  for (let i = 0; i < TRANSACTION_ID_BYTES; i++) message[8 + i] = tid[i]!;
+  let at = STUN_HEADER_BYTES;
+  if (attributes.xorMappedAddress) at = writeAddress(message, at, STUN_ATTR.XOR_MAPPED_ADDRESS, attributes.xorMappedAddress, tid);
+  if (attributes.mappedAddress) at = writeAddress(message, at, STUN_ATTR.MAPPED_ADDRESS, attributes.mappedAddress, null);
+  if (attributes.responseOrigin) at = writeAddress(message, at, STUN_ATTR.RESPONSE_ORIGIN, attributes.responseOrigin, null);
+  if (attributes.otherAddress) at = writeAddress(message, at, STUN_ATTR.OTHER_ADDRESS, attributes.otherAddress, null);
+  if (attributes.errorCode) {
+    // RFC 8489 §14.8: 21 reserved bits, class (hundreds), number (0..99), UTF-8 reason.
+    const value = writeAttributeHeader(message, at, STUN_ATTR.ERROR_CODE, 4 + reasonBytes);
+    message[value] = 0;
+    message[value + 1] = 0;
+    message[value + 2] = Math.floor(attributes.errorCode.code / 100);
+    message[value + 3] = attributes.errorCode.code % 100;
+    if (reasonBytes > 0) message.write(reason!, value + 4, reasonBytes, 'utf8');
+    at = zeroPadding(message, value, 4 + reasonBytes);
+  }
+  if (attributes.unknownAttributes) {
+    const types = attributes.unknownAttributes;
+    const value = writeAttributeHeader(message, at, STUN_ATTR.UNKNOWN_ATTRIBUTES, types.length * 2);
+    for (let i = 0; i < types.length; i++) message.writeUInt16BE(types[i]!, value + i * 2);
+    at = zeroPadding(message, value, types.length * 2);
+  }
   if (attributes.changeRequest) {
     // RFC 5780 §7.2: bit 0x4 "change IP", bit 0x2 "change port".
-    add(STUN_ATTR.CHANGE_REQUEST, uint32((attributes.changeRequest.changeIp ? 4 : 0) | (attributes.changeRequest.changePort ? 2 : 0)));
+    const value = writeAttributeHeader(message, at, STUN_ATTR.CHANGE_REQUEST, 4);
+    message.writeUInt32BE((attributes.changeRequest.changeIp ? 4 : 0) | (attributes.changeRequest.changePort ? 2 : 0), value);
+    at = value + 4;
   }
   if (attributes.responsePort !== undefined) {
-    const value = Buffer.alloc(4); // RFC 5780 §7.5: 16-bit port, then 2 bytes of padding
-    value.writeUInt16BE(attributes.responsePort, 0);
-    add(STUN_ATTR.RESPONSE_PORT, value);
+    // RFC 5780 §7.5: 16-bit port, then 2 bytes of padding.
+    const value = writeAttributeHeader(message, at, STUN_ATTR.RESPONSE_PORT, 4);
+    message.writeUInt16BE(attributes.responsePort, value);
+    message.writeUInt16BE(0, value + 2);
+    at = value + 4;
   }
-  if (attributes.responseDelayMs !== undefined) add(STUN_ATTR.ALGWATCH_RESPONSE_DELAY, uint32(attributes.responseDelayMs));
-  if (attributes.paddingBytes !== undefined) add(STUN_ATTR.PADDING, Buffer.alloc(attributes.paddingBytes));
-  if (attributes.software !== undefined) add(STUN_ATTR.SOFTWARE, Buffer.from(attributes.software, 'utf8'));
-
-  const body = Buffer.concat(parts);
-  const withFingerprint = options.fingerprint !== false;
-  const header20 = Buffer.alloc(STUN_HEADER_BYTES);
-  header20.writeUInt16BE(messageType(header.method, header.class), 0);
-  header20.writeUInt16BE(body.length + (withFingerprint ? 8 : 0), 2);
-  header20.writeUInt32BE(MAGIC_COOKIE, 4);
-  tid.copy(header20, 8);
-  const message = Buffer.concat([header20, body]);
+  if (attributes.responseDelayMs !== undefined) {
+    const value = writeAttributeHeader(message, at, STUN_ATTR.ALGWATCH_RESPONSE_DELAY, 4);
+    message.writeUInt32BE(attributes.responseDelayMs >>> 0, value);
+    at = value + 4;
+  }
+  if (paddingBytes !== undefined) {
+    const value = writeAttributeHeader(message, at, STUN_ATTR.PADDING, paddingBytes);
+    message.fill(0, value, value + padTo4(paddingBytes));
+    at = value + padTo4(paddingBytes);
+  }
+  if (software !== undefined) {
+    const value = writeAttributeHeader(message, at, STUN_ATTR.SOFTWARE, softwareBytes);
+    if (softwareBytes > 0) writeSoftware(message, value, software, softwareBytes);
+    at = zeroPadding(message, value, softwareBytes);
+  }
   if (!withFingerprint) return message;
   // RFC 8489 §14.7: the CRC covers the message up to the attribute, with the length already
   // counting the FINGERPRINT attribute itself (set above).
-  const fingerprint = Buffer.alloc(8);
-  fingerprint.writeUInt16BE(STUN_ATTR.FINGERPRINT, 0);
-  fingerprint.writeUInt16BE(4, 2);
-  fingerprint.writeUInt32BE((crc32(message) ^ FINGERPRINT_XOR) >>> 0, 4);
-  return Buffer.concat([message, fingerprint]);
+  const value = writeAttributeHeader(message, at, STUN_ATTR.FINGERPRINT, 4);
+  message.writeUInt32BE((crc32(message.subarray(0, at)) ^ FINGERPRINT_XOR) >>> 0, value);
+  return message;
+}
+
+/** writeAttributeHeader writes an attribute's type and value length; returns where the value starts. */
+function writeAttributeHeader(message: Buffer, at: number, type: number, valueBytes: number): number {
+  message.writeUInt16BE(type, at);
+  message.writeUInt16BE(valueBytes, at + 2);
+  return at + 4;
+}
+
+// SOFTWARE is nearly always the same string (the reflector's name): keep its bytes.
+let lastSoftware = '';
+let lastSoftwareBytes: Buffer = Buffer.alloc(0);
+
+function writeSoftware(message: Buffer, at: number, software: string, byteLength: number): void {
+  if (software !== lastSoftware) {
+    lastSoftware = software;
+    lastSoftwareBytes = Buffer.from(software, 'utf8');
+  }
+  for (let i = 0; i < byteLength; i++) message[at + i] = lastSoftwareBytes[i]!;
+}
+
+/** zeroPadding zeroes the bytes after a value up to the 4-byte boundary (RFC 8489 §14); returns the end. */
+function zeroPadding(message: Buffer, value: number, valueBytes: number): number {
+  const end = value + padTo4(valueBytes);
+  for (let i = value + valueBytes; i < end; i++) message[i] = 0;
+  return end;
 }
 
 /** decodeStun parses one datagram; never throws. `ok: false` names what was wrong with it. */
 export function decodeStun(bytes: Uint8Array): StunDecodeResult {
   try {
-    return decodeUnchecked(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return decodeUnchecked(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch {
     return { ok: false, error: 'bad-attribute' }; // belt and braces: a parser bug is still "malformed"
   }
@@ -191,7 +260,8 @@ function decodeUnchecked(buf: Buffer): StunDecodeResult {
   if (buf.readUInt32BE(4) !== MAGIC_COOKIE) return { ok: false, error: 'bad-cookie' };
   const length = buf.readUInt16BE(2);
   if (length % 4 !== 0 || STUN_HEADER_BYTES + length !== buf.length) return { ok: false, error: 'length-mismatch' };
-  const transactionId = Buffer.from(buf.subarray(8, 20));
+  const transactionId = Buffer.allocUnsafe(TRANSACTION_ID_BYTES); // a copy: the message may outlive the datagram
+  buf.copy(transactionId, 0, 8, STUN_HEADER_BYTES);
   const message: StunMessage = {
     method: (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2),
     class: CLASSES[((type >> 4) & 1) | ((type >> 7) & 2)] ?? 'request',
@@ -276,19 +346,32 @@ function store<K extends keyof StunAttributes>(message: StunMessage, key: K, val
   return true;
 }
 
+/** addressValueBytes is the length of an (XOR-)MAPPED-ADDRESS value: 8 for IPv4, 20 for IPv6. */
+function addressValueBytes(target: TransportAddress): number {
+  return target.address.includes(':') ? 20 : 8;
+}
+
 /**
- * addressValue encodes (XOR-)MAPPED-ADDRESS (RFC 8489 §14.1, §14.2): 0, family (1 IPv4, 2 IPv6),
- * port, address; the XOR form masks port and address with the cookie (and, for IPv6, the id).
+ * writeAddress writes an (XOR-)MAPPED-ADDRESS attribute (RFC 8489 §14.1, §14.2): 0, family
+ * (1 IPv4, 2 IPv6), port, address; the XOR form masks port and address with the cookie (and, for
+ * IPv6, the transaction id). Returns where the next attribute starts.
  */
-function addressValue(target: TransportAddress, xorWith: Buffer | null): Buffer {
-  const ip = parseIp(target.address);
-  if (!ip) throw new Error(`not an IP address: ${target.address}`);
-  const value = Buffer.alloc(4 + ip.length);
-  value[1] = ip.length === 4 ? 1 : 2;
-  value.writeUInt16BE(target.port, 2);
-  ip.copy(value, 4);
-  if (xorWith) xorAddress(value, xorWith);
-  return value;
+function writeAddress(message: Buffer, at: number, type: number, target: TransportAddress, xorWith: Buffer | null): number {
+  const ipv6 = target.address.includes(':');
+  const value = writeAttributeHeader(message, at, type, ipv6 ? 20 : 8);
+  message[value] = 0;
+  message[value + 1] = ipv6 ? 2 : 1;
+  message.writeUInt16BE(target.port, value + 2);
+  if (ipv6) {
+    const ip = parseIp(target.address);
+    if (!ip || ip.length !== 16) throw new Error(`not an IP address: ${target.address}`);
+    ip.copy(message, value + 4);
+  } else if (!writeIpv4(target.address, message, value + 4)) {
+    throw new Error(`not an IP address: ${target.address}`);
+  }
+  const end = value + (ipv6 ? 20 : 8);
+  if (xorWith) xorAddress(message, value, end, xorWith);
+  return end;
 }
 
 function readAddress(value: Buffer, xorWith: Buffer | null): TransportAddress | null {
@@ -296,38 +379,19 @@ function readAddress(value: Buffer, xorWith: Buffer | null): TransportAddress | 
   const family = value[1];
   if (!((family === 1 && value.length === 8) || (family === 2 && value.length === 20))) return null;
   const copy = Buffer.from(value);
-  if (xorWith) xorAddress(copy, xorWith);
+  if (xorWith) xorAddress(copy, 0, copy.length, xorWith);
   return { address: formatIp(copy.subarray(4)), port: copy.readUInt16BE(2) };
 }
 
-function xorAddress(value: Buffer, transactionId: Buffer): void {
-  const mask = Buffer.alloc(16);
-  mask.writeUInt32BE(MAGIC_COOKIE, 0);
-  transactionId.copy(mask, 4);
-  value[2]! ^= mask[0]!; // port: XOR with the cookie's top 16 bits
-  value[3]! ^= mask[1]!;
-  for (let i = 4; i < value.length; i++) value[i]! ^= mask[i - 4]!;
-}
+/** The magic cookie's bytes: the XOR mask's first 4 bytes (RFC 8489 §14.2). */
+const COOKIE_BYTES = [0x21, 0x12, 0xa4, 0x42] as const;
 
-function errorCodeValue(error: StunErrorCode): Buffer {
-  const reason = Buffer.from(error.reason, 'utf8');
-  const value = Buffer.alloc(4 + reason.length);
-  value[2] = Math.floor(error.code / 100);
-  value[3] = error.code % 100;
-  reason.copy(value, 4);
-  return value;
-}
-
-function uint16List(values: number[]): Buffer {
-  const value = Buffer.alloc(values.length * 2);
-  values.forEach((type, i) => value.writeUInt16BE(type, i * 2));
-  return value;
-}
-
-function uint32(n: number): Buffer {
-  const value = Buffer.alloc(4);
-  value.writeUInt32BE(n >>> 0, 0);
-  return value;
+/** xorAddress masks the address value in bytes [start, end) in place (RFC 8489 §14.2). */
+function xorAddress(bytes: Uint8Array, start: number, end: number, transactionId: Uint8Array): void {
+  bytes[start + 2]! ^= COOKIE_BYTES[0]; // port: XOR with the cookie's top 16 bits
+  bytes[start + 3]! ^= COOKIE_BYTES[1];
+  // Address: XOR with the cookie, then (IPv6) with the 12-byte transaction id.
+  for (let i = 4; start + i < end; i++) bytes[start + i]! ^= i < 8 ? COOKIE_BYTES[i - 4]! : transactionId[i - 8]!;
 }
 
 function padTo4(n: number): number {
@@ -347,6 +411,6 @@ export function crc32(bytes: Uint8Array): number {
     }
   }
   let crc = 0xffffffff;
-  for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }

@@ -17,6 +17,8 @@ interface Bucket {
 
 export class SourceRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /** The source touched last, i.e. the Map's last key: touching it again needs no re-insert. */
+  private newest: string | undefined;
 
   constructor(private readonly options: SourceRateLimiterOptions) {}
 
@@ -24,17 +26,22 @@ export class SourceRateLimiter {
   allow(source: string, now = performance.now()): boolean {
     let bucket = this.buckets.get(source);
     if (bucket) {
-      this.buckets.delete(source); // re-insert below keeps Map order = least recently used first
       bucket.tokens = Math.min(this.options.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.options.ratePerSecond);
       bucket.updatedAt = now;
+      if (source !== this.newest) {
+        // Delete and re-insert keeps Map order = least recently used first.
+        this.buckets.delete(source);
+        this.buckets.set(source, bucket);
+      }
     } else {
       if (this.buckets.size >= this.options.maxSources) {
         const oldest = this.buckets.keys().next().value;
         if (oldest !== undefined) this.buckets.delete(oldest);
       }
       bucket = { tokens: this.options.burst, updatedAt: now };
+      this.buckets.set(source, bucket);
     }
-    this.buckets.set(source, bucket);
+    this.newest = source;
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;

@@ -10,8 +10,11 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import {
+  MAGIC_COOKIE,
+  STUN_HEADER_BYTES,
   STUN_METHOD_BINDING,
   STUN_ATTR,
+  TRANSACTION_ID_BYTES,
   decodeStun,
   encodeStun,
   type StunAttributes,
@@ -63,11 +66,21 @@ interface Endpoint {
   local: TransportAddress;
 }
 
-/** A response ready to go: which socket sends it, where to, and how to build it. */
+/**
+ * A Binding success response ready to go: which socket sends it, where to, and what it reports.
+ * Plain data (no closure per request): buildAnswer turns it into bytes, now or after a delay.
+ */
 interface PlannedAnswer {
   from: Endpoint;
   to: TransportAddress;
-  build(extra: StunAttributes): Buffer | null;
+  /** The request's source: XOR-MAPPED-ADDRESS and MAPPED-ADDRESS. */
+  source: TransportAddress;
+  /** OTHER-ADDRESS, when this server has an alternate address. */
+  other: Endpoint | null;
+  transactionId: Buffer;
+  requestBytes: number;
+  /** The request carried PADDING (RFC 5780 §7.6): pad the response to the request's length. */
+  padded: boolean;
 }
 
 /**
@@ -84,21 +97,23 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
   const log = options.log ?? (() => {});
   const counters = { received: 0, answered: 0, dropped: 0 };
   const endpoints: Endpoint[][] = [[], []];
+  // One callback for every send (no closure per answer); dgram's send errors carry address and port.
+  const onSent = (err: (Error & { address?: string; port?: number }) | null) => {
+    if (err) log('stun_send_failed', { to: `${err.address}:${err.port}`, error: err.message });
+  };
   const send = (answer: Buffer, from: Endpoint, to: TransportAddress) => {
     if (!limiter.allow(to.address)) {
       counters.dropped++;
       return;
     }
     counters.answered++;
-    from.socket.send(answer, to.port, to.address, (err) => {
-      if (err) log('stun_send_failed', { to: `${to.address}:${to.port}`, error: err.message });
-    });
+    from.socket.send(answer, to.port, to.address, onSent);
   };
   const delayed = new DelayedAnswers<PlannedAnswer>({
     maxPendingPerSource: options.maxPendingPerSource ?? 2048,
     maxPendingTotal: MAX_PENDING_TOTAL,
     send: (answer) => {
-      const bytes = answer.build({ responseDelayMs: 0 });
+      const bytes = buildAnswer(answer, 0);
       if (bytes) send(bytes, answer.from, answer.to);
     },
   });
@@ -106,13 +121,21 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
 
   const onMessage = (endpoint: Endpoint, packet: Buffer, rinfo: RemoteInfo) => {
     counters.received++;
+    const source = { address: rinfo.address, port: rinfo.port };
+    if (isPlainBindingRequest(packet)) {
+      // The common case (no attributes): decoding would find nothing to honour, so skip building
+      // the message object. The answer is the same as the general path's below.
+      const bytes = buildAnswer(plainAnswer(packet, source, endpoint, endpoints), undefined);
+      if (bytes) send(bytes, endpoint, source);
+      else counters.dropped++;
+      return;
+    }
     const decoded = decodeStun(packet);
     if (!decoded.ok || decoded.message.class !== 'request' || decoded.message.method !== STUN_METHOD_BINDING) {
       counters.dropped++;
       return;
     }
     const request = decoded.message;
-    const source = { address: rinfo.address, port: rinfo.port };
     const plan = planAnswer(request, packet.length, source, endpoint, endpoints);
     if (plan.kind === 'error') {
       const bytes = capped(packet.length, (software) =>
@@ -127,7 +150,7 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
     }
     const delayMs = Math.min(request.responseDelayMs ?? 0, maxDelayMs);
     if (delayMs === 0) {
-      const bytes = plan.answer.build(request.responseDelayMs === undefined ? {} : { responseDelayMs: 0 });
+      const bytes = buildAnswer(plan.answer, request.responseDelayMs === undefined ? undefined : 0);
       if (bytes) send(bytes, plan.answer.from, plan.answer.to);
       else counters.dropped++;
       return;
@@ -138,7 +161,7 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
       counters.dropped++;
       return;
     }
-    const ack = plan.answer.build({ responseDelayMs: delayMs });
+    const ack = buildAnswer(plan.answer, delayMs);
     if (ack) send(ack, plan.answer.from, plan.answer.to);
   };
 
@@ -199,36 +222,68 @@ type Plan = { kind: 'answer'; answer: PlannedAnswer } | { kind: 'error'; unknown
 /** planAnswer decides which socket answers, where to, and with what (RFC 5780 §6.1). */
 function planAnswer(request: StunMessage, requestBytes: number, source: TransportAddress, via: Endpoint, endpoints: Endpoint[][]): Plan {
   if (request.unknownRequired.length > 0) return { kind: 'error', unknown: request.unknownRequired.slice(0, 16) };
-  const hasAlt = endpoints[1]!.length === 2;
-  const change = request.changeRequest ?? { changeIp: false, changePort: false };
+  const other = otherEndpoint(via, endpoints);
+  const changeIp = request.changeRequest?.changeIp ?? false;
+  const changePort = request.changeRequest?.changePort ?? false;
   // RFC 5780 §6.1: a server that cannot change its address answers 420 naming CHANGE-REQUEST.
-  if (change.changeIp && !hasAlt) return { kind: 'error', unknown: [STUN_ATTR.CHANGE_REQUEST] };
-  const flip = (index: 0 | 1, changed: boolean) => (changed ? ((1 - index) as 0 | 1) : index);
-  const from = endpoints[flip(via.addressIndex, change.changeIp)]![flip(via.portIndex, change.changePort)]!;
-  const other = hasAlt ? endpoints[1 - via.addressIndex]![1 - via.portIndex]! : null;
+  if (changeIp && !other) return { kind: 'error', unknown: [STUN_ATTR.CHANGE_REQUEST] };
+  const from = endpoints[changeIp ? 1 - via.addressIndex : via.addressIndex]![changePort ? 1 - via.portIndex : via.portIndex]!;
   // RFC 5780 §7.5: RESPONSE-PORT sends the answer to that port of the same source IP.
   const to = request.responsePort !== undefined ? { address: source.address, port: request.responsePort } : source;
-  const wildcard = from.local.address === '0.0.0.0' || from.local.address === '::';
-  const build = (extra: StunAttributes) =>
-    capped(requestBytes, (software, mapped) => {
-      const attributes: StunAttributes = {
-        xorMappedAddress: source,
-        ...(mapped ? { mappedAddress: source } : {}),
-        ...(wildcard ? {} : { responseOrigin: from.local }), // unknown when bound to a wildcard
-        ...(other ? { otherAddress: other.local } : {}),
-        ...extra,
-        ...(software ? { software: STUN_SOFTWARE } : {}),
-      };
-      const response = encodeStun({ method: STUN_METHOD_BINDING, class: 'success', transactionId: request.transactionId }, attributes);
-      if (request.paddingBytes === undefined) return response;
-      // RFC 5780 §6.1, §7.6: with PADDING in the request, pad the response to the request's length (never beyond).
-      const room = requestBytes - response.length - 4;
-      return encodeStun(
-        { method: STUN_METHOD_BINDING, class: 'success', transactionId: request.transactionId },
-        { ...attributes, paddingBytes: Math.max(0, room & ~3) },
-      );
-    });
-  return { kind: 'answer', answer: { from, to, build } };
+  const answer: PlannedAnswer = { from, to, source, other, transactionId: request.transactionId, requestBytes, padded: request.paddingBytes !== undefined };
+  return { kind: 'answer', answer };
+}
+
+/** otherEndpoint is the RFC 5780 §7.4 OTHER-ADDRESS (alternate address and port), null without an alternate address. */
+function otherEndpoint(via: Endpoint, endpoints: Endpoint[][]): Endpoint | null {
+  return endpoints[1]!.length === 2 ? endpoints[1 - via.addressIndex]![1 - via.portIndex]! : null;
+}
+
+/**
+ * isPlainBindingRequest is true for a 20-byte Binding request without attributes (RFC 8489 §5:
+ * type 0x0001, length 0, the magic cookie): exactly what decodeStun reads as a Binding request
+ * with nothing to honour.
+ */
+function isPlainBindingRequest(packet: Buffer): boolean {
+  return packet.length === STUN_HEADER_BYTES && packet.readUInt32BE(0) === 0x0001_0000 && packet.readUInt32BE(4) === MAGIC_COOKIE;
+}
+
+/** plainAnswer is planAnswer's result for a plain Binding request: answered from where it came in. */
+function plainAnswer(packet: Buffer, source: TransportAddress, via: Endpoint, endpoints: Endpoint[][]): PlannedAnswer {
+  const transactionId = Buffer.allocUnsafe(TRANSACTION_ID_BYTES); // a copy: the datagram's memory is not ours to keep
+  packet.copy(transactionId, 0, 8, STUN_HEADER_BYTES);
+  return { from: via, to: source, source, other: otherEndpoint(via, endpoints), transactionId, requestBytes: packet.length, padded: false };
+}
+
+/**
+ * buildAnswer encodes the Binding success response, with ALGWATCH-RESPONSE-DELAY when
+ * responseDelayMs is set, within the amplification cap (see capped); null when it cannot fit.
+ */
+function buildAnswer(answer: PlannedAnswer, responseDelayMs: number | undefined): Buffer | null {
+  const cap = Math.max(answer.requestBytes * AMPLIFICATION_FACTOR, MIN_RESPONSE_CAP);
+  // Richest first: drop SOFTWARE, then MAPPED-ADDRESS (only RFC 3489 clients read it).
+  let response = encodeAnswer(answer, responseDelayMs, true, true);
+  if (response.length <= cap) return response;
+  response = encodeAnswer(answer, responseDelayMs, false, true);
+  if (response.length <= cap) return response;
+  response = encodeAnswer(answer, responseDelayMs, false, false);
+  return response.length <= cap ? response : null;
+}
+
+function encodeAnswer(answer: PlannedAnswer, responseDelayMs: number | undefined, software: boolean, mapped: boolean): Buffer {
+  const local = answer.from.local;
+  const attributes: StunAttributes = { xorMappedAddress: answer.source };
+  if (mapped) attributes.mappedAddress = answer.source;
+  if (local.address !== '0.0.0.0' && local.address !== '::') attributes.responseOrigin = local; // unknown when bound to a wildcard
+  if (answer.other) attributes.otherAddress = answer.other.local;
+  if (responseDelayMs !== undefined) attributes.responseDelayMs = responseDelayMs;
+  if (software) attributes.software = STUN_SOFTWARE;
+  const header = { method: STUN_METHOD_BINDING, class: 'success', transactionId: answer.transactionId } as const;
+  const response = encodeStun(header, attributes);
+  if (!answer.padded) return response;
+  // RFC 5780 §6.1, §7.6: with PADDING in the request, pad the response to the request's length (never beyond).
+  attributes.paddingBytes = Math.max(0, (answer.requestBytes - response.length - 4) & ~3);
+  return encodeStun(header, attributes);
 }
 
 /**
