@@ -22,6 +22,8 @@ export interface RunningInfluxd {
   port: number;
   /** The temp dir holding config, data and influxd.log. */
   dir: string;
+  /** The HTTP API on a unix socket too (for processes in other network namespaces). */
+  socketPath: string;
   /** Kills influxd (SIGKILL: a crash, not a clean shutdown) and keeps its data dir and ports. */
   kill(): Promise<void>;
   /** Starts influxd again on the same ports and data dir (after kill()). */
@@ -87,6 +89,7 @@ export async function startInfluxd(): Promise<RunningInfluxd> {
     url,
     port,
     dir,
+    socketPath: join(dir, 'influxd.sock'),
     kill,
     start,
     async restart() {
@@ -119,6 +122,9 @@ bind-address = "127.0.0.1:${rpcPort}"
 
 [http]
   bind-address = "127.0.0.1:${httpPort}"
+  # Also on a unix socket: a socket file is reachable from inside test network namespaces.
+  unix-socket-enabled = true
+  bind-socket = "${join(dir, 'influxd.sock')}"
   log-enabled = false
   pprof-enabled = false
 

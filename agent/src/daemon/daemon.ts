@@ -137,7 +137,11 @@ export class Daemon {
     const message = toResultMessage(run, this.options.log);
     if (!message) return;
     await this.outbox.append(message);
-    this.options.log.debug(`${message.probe} ${message.target}: ${message.success ? 'ok' : `failed: ${message.error ?? ''}`}`);
+    this.options.log.debug(`${message.probe} ${message.target}: ${message.success ? 'ok' : `failed: ${message.error ?? ''}`}`, {
+      id: message.id,
+      startedAt: message.startedAt,
+      measurements: message.points.map((point) => point.measurement),
+    });
     this.pump();
   }
 
