@@ -33,6 +33,8 @@ export interface ReflectorServer {
   exit(): { code: number | null; signal: NodeJS.Signals | null } | null;
   /** VmRSS of the process in KiB, from /proc/<pid>/status. */
   rssKiB(): number;
+  /** CPU time the process has used, user + system, in seconds (/proc/<pid>/stat, 100 ticks/s). */
+  cpuSeconds(): number;
   /** Open file descriptors of the process (sockets included). */
   fdCount(): number;
   /** stdout so far: one pino JSON line per event. */
@@ -86,6 +88,11 @@ export async function startReflectorServer(): Promise<ReflectorServer> {
       ports,
       exit: () => ended,
       rssKiB: () => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN),
+      cpuSeconds: () => {
+        // Fields after "(comm) ": state is [0], utime [11], stime [12] (proc(5)).
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / 100;
+      },
       fdCount: () => readdirSync(`/proc/${pid}/fd`).length,
       log: () => readFile(logPath, 'utf8'),
       stderr: () => stderr,

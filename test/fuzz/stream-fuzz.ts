@@ -117,7 +117,11 @@ function fuzzConnection(kind: StreamKind, index: number, options: StreamFuzzOpti
       else if (how === 'reset' && !(socket instanceof tls.TLSSocket)) socket.resetAndDestroy();
       else socket.destroy();
     };
-    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    let firstBytes = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (firstBytes.length < 16) firstBytes = Buffer.concat([firstBytes, chunk]).subarray(0, 16);
+    });
     socket.on('error', () => {}); // resets and refused writes are expected here; 'close' follows
     socket.on('end', () => {
       if (!weAreClosing) closedByServer = true;
@@ -126,7 +130,11 @@ function fuzzConnection(kind: StreamKind, index: number, options: StreamFuzzOpti
       if (!weAreClosing) closedByServer = true;
       for (const timer of timers) clearTimeout(timer);
       let violation: string | null = null;
-      if (received > 0 && !mayBeAnswered) violation = `${label}: the server sent ${received} bytes in answer to junk`;
+      // On the TLS port before any handshake, the only fair answer is one TLS alert (RFC 8446 §6).
+      const tlsAlertOnly = toTls && !handshake && received === 7 && firstBytes[0] === 0x15;
+      if (received > 0 && !mayBeAnswered && !tlsAlertOnly) {
+        violation = `${label}: the server sent ${received} bytes in answer to junk (${firstBytes.toString('hex')}...)`;
+      }
       else if (MUST_CLOSE.has(kind) && !closedByServer) violation = `${label}: the server kept the connection ${MUST_CLOSE_WITHIN_MS / 1000} s; it must close it`;
       resolve({ kind, closedByServer, violation, bytesSent });
     });
