@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { agentConfigSchema, DEFAULT_SCHEDULE, type AgentConfig, type Heartbeat } from '@algwatch/protocol/events';
+import { agentConfigSchema, DEFAULT_SCHEDULE, type AgentConfig, type Heartbeat, type ProbeName } from '@algwatch/protocol/events';
 import type { ProbeRun } from '../probes/runner.js';
 import { Connection } from './connection.js';
 import { replaceDurably } from './durable-files.js';
@@ -30,6 +30,8 @@ export interface DaemonOptions {
   reconnectDelayMs?: number;
   reconnectDelayMaxMs?: number;
   maxRandomDelayMs?: number;
+  /** Run the quick probes once on first connecting (default true). */
+  firstRound?: boolean;
   outboxMaxBytes?: number;
   outboxMaxResults?: number;
 }
@@ -93,7 +95,7 @@ export class Daemon {
       reconnectDelayMaxMs: options.reconnectDelayMaxMs,
       heartbeat: () => daemon!.heartbeat(),
       onReady: (_site, config) => {
-        void daemon!.applyConfig(config);
+        void daemon!.applyConfig(config).then(() => daemon!.firstRound(config));
         daemon!.pump();
       },
       onConfig: (config) => void daemon!.applyConfig(config),
@@ -109,6 +111,23 @@ export class Daemon {
     await scheduler.apply(initial);
     await connection.start();
     return daemon;
+  }
+
+  private firstRoundStarted = false;
+
+  /**
+   * firstRound runs the quick probes once when the agent first reaches its server, so a new or
+   * restarted site shows its state at once instead of at the next tick (up to an hour for NAT
+   * behaviour). Binding lifetime takes minutes and waits for its schedule.
+   */
+  private firstRound(config: AgentConfig): void {
+    if (this.firstRoundStarted || this.options.firstRound === false) return;
+    this.firstRoundStarted = true;
+    const wanted: ProbeName[] = [];
+    if (config.schedule.sipAlg) wanted.push('sip-alg');
+    if (config.schedule.stunMapping) wanted.push('stun-mapping');
+    if (config.schedule.natBehavior) wanted.push('nat-behavior');
+    if (wanted.length > 0) void this.scheduler.runNow(wanted);
   }
 
   /** outboxDepth is how many results wait for the server's ack. */

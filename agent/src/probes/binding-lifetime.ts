@@ -18,6 +18,7 @@
  * upper_s=30,outlived_max=false,elapsed_ms=30412`
  */
 import type { Socket } from 'node:dgram';
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import type { BindingLifetimeReport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
@@ -68,6 +69,8 @@ export const bindingLifetimeProbe: Probe<BindingLifetimeOptions, BindingLifetime
     const states = new Map<number, IntervalState>(intervals.map((seconds) => [seconds, 'pending']));
     const done = new AbortController();
     const signal = AbortSignal.any([ctx.signal, done.signal]);
+    // Every interval's socket waits on this one signal: hundreds of listeners are expected here.
+    setMaxListeners(2 * MAX_LIFETIME_SOCKETS + 10, signal);
     const open: Array<{ socket: Socket; client: StunClient }> = [];
     const finish = () => done.abort();
     let lower = 0;
