@@ -20,6 +20,7 @@ import type { TimeSeriesStore } from './storage/time-series.js';
 import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
 import type { ResultsFanOut } from './ingest/ingest-results.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
+import { StatusBoard } from './web/status-board.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -99,7 +100,22 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     });
     closers.push(() => timeSeries.close());
 
+    const board = new StatusBoard();
     const http = createServer((req, res) => {
+      if (req.method === 'GET' && (req.url === '/' || req.url === '/status')) {
+        board.renderPage(relational).then(
+          (page) => {
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+            res.end(page);
+          },
+          (err: Error) => {
+            log.warn({ err: err.message }, 'status page failed');
+            res.writeHead(503, { 'content-type': 'text/plain' });
+            res.end('status unavailable: the database does not answer\n');
+          },
+        );
+        return;
+      }
       if (req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ status: 'ok', version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets }));
@@ -115,7 +131,10 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       log,
       reflectorHost: reflectorHostFor(config),
       reflectorPorts: { sip: sip.ports.udp, tls: sip.ports.tls, stun: stun.sockets[0]?.port ?? config.stunPort },
-      ...(hooks.onResults ? { onResults: hooks.onResults } : {}),
+      onResults: (site, results, agentId) => {
+        board.record(site, results);
+        hooks.onResults?.(site, results, agentId);
+      },
     });
     const configWatch = watchSiteConfigChanges(relational, agents, log);
     closers.push(async () => configWatch.stop());

@@ -24,7 +24,8 @@ export async function runLocal(config: ServerConfig, log: Logger): Promise<void>
   const agent = startLocalAgent(serverUrl, token, join(config.dataDir, 'local-agent'));
   process.stderr.write(
     `\nalgwatch is running on this machine\n` +
-      `  server:  ${serverUrl}  (health: ${serverUrl}/healthz)\n` +
+      `  status page (dashboard):  ${serverUrl}/\n` +
+      `  agents connect to:        ${serverUrl}  (health: ${serverUrl}/healthz)\n` +
       `  site:    ${LOCAL_SITE}, with a local agent probing the reflector on ${config.bind}\n` +
       `  data:    ${config.dataDir}\n` +
       `  enroll a real site:  npx algwatch-server site add SITE-NAME --tenant CLIENT\n` +
