@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FleetProcess, type FleetReport } from './fleet-process.js';
 import { defaultScheduleRates, resultsPerAgentSecond } from './fleet-results.js';
-import { INFLUX_DATABASE, type IngestRig } from './ingest-rig.js';
+import { INFLUX_DATABASE, usageSnapshot, windowUsage, type IngestRig, type WindowUsage } from './ingest-rig.js';
 
 export const FLEET = { agents: 10_000, processes: 2, sites: 100, holdMs: 60_000, visibleSamples: 300 } as const;
 
@@ -19,7 +19,7 @@ export interface FleetRun {
   rampSeconds: number;
   idleServerRssBytes: number;
   peakServerRssBytes: number;
-  serverCpuShare: number;
+  usage: WindowUsage;
   clientRssBytes: number[];
   /** The default schedule's results per second for the whole fleet. */
   scheduleResultsPerSecond: number;
@@ -31,9 +31,10 @@ export async function measureFleet(rig: IngestRig): Promise<FleetRun> {
   const fleet = await rig.enroll('bench-fleet', FLEET.sites, FLEET.agents / FLEET.sites);
   const server = await rig.startIngestServer();
   const processes = Array.from({ length: FLEET.processes }, () => new FleetProcess());
+  const influxdPid = await rig.influxdPid();
   try {
     await sleep(1_000);
-    const idleServerRssBytes = await server.rssBytes();
+    const idleServerRssBytes = (await server.usage()).rssBytes;
     const share = Math.ceil(fleet.logins.length / processes.length);
     const rampStarted = performance.now();
     const connects = await Promise.all(
@@ -51,15 +52,14 @@ export async function measureFleet(rig: IngestRig): Promise<FleetRun> {
     // Each agent sends about one stun_mapping result per minute of the hold.
     const visibilitySampleRate = Math.min(1, samplesPerProcess / (share * (FLEET.holdMs / 60_000)));
     await Promise.all(processes.map((p) => p.ask({ type: 'schedule', influxUrl: rig.influxd.url, database: INFLUX_DATABASE, visibilitySampleRate }, 'started')));
-    const cpuBefore = await server.cpuSeconds();
-    const holdStarted = performance.now();
-    let peakServerRssBytes = await server.rssBytes();
-    while (performance.now() - holdStarted < FLEET.holdMs) {
+    const before = await usageSnapshot(server, influxdPid, processes);
+    let peakServerRssBytes = before.server.rssBytes;
+    while (performance.now() - before.at < FLEET.holdMs) {
       await sleep(5_000);
-      peakServerRssBytes = Math.max(peakServerRssBytes, await server.rssBytes());
+      peakServerRssBytes = Math.max(peakServerRssBytes, (await server.usage()).rssBytes);
     }
-    const holdSeconds = (performance.now() - holdStarted) / 1000;
-    const serverCpuShare = ((await server.cpuSeconds()) - cpuBefore) / holdSeconds;
+    const usage = windowUsage(before, await usageSnapshot(server, influxdPid, processes));
+    peakServerRssBytes = Math.max(peakServerRssBytes, (await server.usage()).rssBytes);
     const clientRssBytes = await Promise.all(processes.map(async (p) => (await p.ask({ type: 'usage' }, 'usage')).rssBytes));
     const reports = await Promise.all(processes.map(async (p) => (await p.ask({ type: 'stop' }, 'report')).report));
     return {
@@ -69,10 +69,10 @@ export async function measureFleet(rig: IngestRig): Promise<FleetRun> {
       rampSeconds,
       idleServerRssBytes,
       peakServerRssBytes,
-      serverCpuShare,
+      usage,
       clientRssBytes,
       scheduleResultsPerSecond: perAgentRate * connected,
-      holdSeconds,
+      holdSeconds: usage.seconds,
       reports,
     };
   } finally {

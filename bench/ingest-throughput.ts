@@ -12,7 +12,7 @@ import { writeDirect } from '../server/src/storage/influx-store.js';
 import type { StoredPoint } from '../server/src/storage/time-series.js';
 import { FleetProcess, type FleetReport } from './fleet-process.js';
 import { floodResult, storedPoints } from './fleet-results.js';
-import { INFLUX_DATABASE, influxCount, type IngestRig } from './ingest-rig.js';
+import { INFLUX_DATABASE, influxCount, usageSnapshot, windowUsage, type IngestRig, type WindowUsage } from './ingest-rig.js';
 
 export const FLOOD = { sites: 50, agentsPerSite: 10, batchSize: 50, warmupMs: 3_000, windowMs: 15_000 } as const;
 const FLOOD_MEASUREMENTS = [
@@ -24,7 +24,7 @@ const DIRECT_DATABASE = 'bench_direct';
 export interface ThroughputRun {
   agents: number;
   resultsPerSecond: number;
-  serverCpuShare: number;
+  usage: WindowUsage;
   acked: number;
   foundInInflux: number;
   report: FleetReport;
@@ -39,7 +39,8 @@ export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> 
   const baseMs = Date.now() - 30 * 60_000;
   let report: FleetReport;
   let resultsPerSecond: number;
-  let serverCpuShare: number;
+  let usage: WindowUsage;
+  const influxdPid = await rig.influxdPid();
   try {
     const connected = await clients.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins, concurrency: 50 }, 'connected');
     if (connected.connected !== fleet.logins.length) {
@@ -47,12 +48,12 @@ export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> 
     }
     await clients.ask({ type: 'flood', batchSize: FLOOD.batchSize, minIntervalMs: 1000 / DEFAULT_RESULTS_RATE.ratePerSecond, baseMs }, 'started');
     await sleep(FLOOD.warmupMs);
-    const before = { acked: (await clients.ask({ type: 'count' }, 'count')).acked, cpu: await server.cpuSeconds(), at: performance.now() };
+    const ackedBefore = (await clients.ask({ type: 'count' }, 'count')).acked;
+    const before = await usageSnapshot(server, influxdPid, [clients]);
     await sleep(FLOOD.windowMs);
-    const after = { acked: (await clients.ask({ type: 'count' }, 'count')).acked, cpu: await server.cpuSeconds(), at: performance.now() };
-    const seconds = (after.at - before.at) / 1000;
-    resultsPerSecond = (after.acked - before.acked) / seconds;
-    serverCpuShare = (after.cpu - before.cpu) / seconds;
+    const ackedAfter = (await clients.ask({ type: 'count' }, 'count')).acked;
+    usage = windowUsage(before, await usageSnapshot(server, influxdPid, [clients]));
+    resultsPerSecond = (ackedAfter - ackedBefore) / usage.seconds;
     report = (await clients.ask({ type: 'stop' }, 'report')).report;
   } finally {
     await clients.close();
@@ -74,5 +75,5 @@ export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> 
   const directPerSecond = points.length / ((performance.now() - started) / 1000);
   const directFound = await influxCount(rig.influxd.url, DIRECT_DATABASE, FLOOD_MEASUREMENTS, `tenant = 'bench-flood'`);
 
-  return { agents: fleet.logins.length, resultsPerSecond, serverCpuShare, acked: report.acked, foundInInflux, report, directPerSecond, directFound };
+  return { agents: fleet.logins.length, resultsPerSecond, usage, acked: report.acked, foundInInflux, report, directPerSecond, directFound };
 }

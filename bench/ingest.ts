@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import type { BenchFigure } from './figures.js';
 import type { FleetReport } from './fleet-process.js';
 import { FLEET, measureFleet } from './ingest-fleet.js';
-import { percentile, startIngestRig } from './ingest-rig.js';
+import { percentile, startIngestRig, type WindowUsage } from './ingest-rig.js';
 import { FLOOD, measureThroughput } from './ingest-throughput.js';
 
 const MB = 1e6;
@@ -45,7 +45,7 @@ function throughputFigures(flood: Awaited<ReturnType<typeof measureThroughput>>)
     },
     { name: 'flood results found in InfluxDB by COUNT', value: flood.foundInInflux, unit: 'results', baseline: flood.acked, baselineName: 'acked by the server' },
     { name: 'writeDirect points found in InfluxDB by COUNT', value: flood.directFound, unit: 'points', baseline: flood.acked, baselineName: 'written' },
-    { name: 'server CPU during the flood window', value: flood.serverCpuShare * 100, unit: '% of one core' },
+    ...usageFigures('the flood window', flood.usage),
     ...latencyFigures('flood', flood.report),
   ];
   if (flood.report.notOk + flood.report.ackTimeouts > 0) {
@@ -79,11 +79,7 @@ function fleetFigures(fleet: Awaited<ReturnType<typeof measureFleet>>): BenchFig
       baseline: fleet.idleServerRssBytes / MB,
       baselineName: 'same server idle, no agent',
     },
-    {
-      name: `server CPU with ${fleet.connected} agents (heartbeat every 30 s, default schedule)`,
-      value: fleet.serverCpuShare * 100,
-      unit: '% of one core',
-    },
+    ...usageFigures(`the hold, ${fleet.connected} agents heartbeating every 30 s on the default schedule`, fleet.usage),
     {
       name: 'fleet results acked per second during the hold',
       value: acked / fleet.holdSeconds,
@@ -103,6 +99,22 @@ function fleetFigures(fleet: Awaited<ReturnType<typeof measureFleet>>): BenchFig
     ...fleet.clientRssBytes.map((rss, i) => ({ name: `fleet process ${i + 1} RSS (${FLEET.agents / FLEET.processes} socket.io clients)`, value: rss / MB, unit: 'MB' })),
   ];
 }
+
+function usageFigures(during: string, usage: WindowUsage): BenchFigure[] {
+  return [
+    { name: `server CPU during ${during}`, value: usage.serverCpu * 100, unit: '% of one core' },
+    {
+      name: `server event loop busy during ${during}: main thread on a core ${pct(usage.serverMainRunning)}, waiting for a core ${pct(usage.serverMainWaitingForCore)}, rest blocked in synchronous calls (fsync)`,
+      value: usage.serverLoopBusy * 100,
+      unit: '% of the time',
+    },
+    { name: `influxd CPU during ${during}`, value: usage.influxdCpu * 100, unit: '% of one core' },
+    { name: `simulated agents' CPU during ${during}`, value: usage.clientsCpu * 100, unit: '% of one core' },
+    { name: `machine during ${during} (all processes, everyone's)`, value: usage.machineBusy * 100, unit: `% of ${cpus().length} cores busy, ${(usage.machineIowait * 100).toFixed(1)} % iowait` },
+  ];
+}
+
+const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 
 function latencyFigures(load: string, report: FleetReport): BenchFigure[] {
   return [

@@ -1,12 +1,22 @@
 // The real algwatch server (startServer: reflectors, HTTP, socket.io agent gateway, relational
 // store, InfluxDB time-series store) in its own process, for the ingest benchmark. Reflectors on
 // ephemeral ports; the log (info level, as in production) goes to <dataDir>/server.log.
-// argv: DATA_DIR INFLUX_URL
+// argv: DATA_DIR INFLUX_URL. Reports `{ ready: httpPort }`, then answers every IPC message with its
+// usage: CPU seconds, RSS, and event-loop active/idle milliseconds (a loop busy while the CPU is
+// not means it is blocked in synchronous I/O, such as an fsync).
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { parseServerConfig } from '../../server/src/config.js';
 import { startServer } from '../../server/src/server.js';
-import { reportReady } from './child.js';
+
+/** IngestServerUsage is the server process's answer to any IPC message once it is ready. */
+export interface IngestServerUsage {
+  cpuSeconds: number;
+  rssBytes: number;
+  loopActiveMs: number;
+  loopIdleMs: number;
+}
 
 const [dataDir, influxUrl] = process.argv.slice(2);
 if (!dataDir || !influxUrl) throw new Error('usage: ingest-server.ts DATA_DIR INFLUX_URL');
@@ -19,4 +29,10 @@ const server = await startServer(config, log);
 process.once('SIGTERM', () => {
   void server.close().finally(() => process.exit(0));
 });
-reportReady(server.httpPort);
+process.on('message', () => {
+  const cpu = process.cpuUsage();
+  const loop = performance.eventLoopUtilization();
+  const usage: IngestServerUsage = { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage().rss, loopActiveMs: loop.active, loopIdleMs: loop.idle };
+  process.send?.(usage);
+});
+process.send?.({ ready: server.httpPort });

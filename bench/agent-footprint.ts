@@ -1,0 +1,119 @@
+/**
+ * The agent daemon's footprint on a site's box: the real `algwatch-agent run` against the real
+ * server (embedded storage, reflectors on the default ports of a fresh loopback address) on the
+ * server's DEFAULT schedule, measured from /proc after it settled: RSS (goal < 60 MB) and CPU (goal
+ * < 1 % of one core). Baseline: an idle `node -e "setInterval(() => {}, 1000)"` measured the same
+ * way over the same window.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import type { BenchFigure } from './figures.js';
+import { AGENT_BIN, enrollSite, readLines, startCliServer, stopProcess, withoutAlgwatchVariables, type CliServer } from './cli-server.js';
+import { processRssBytes, processRunSeconds } from './proc-usage.js';
+
+const SETTLE_MS = 15_000;
+const WINDOW_MS = 75_000; // always holds at least one stun-mapping tick (every minute)
+const MB = 1e6;
+
+interface Footprint {
+  cpuShare: number;
+  meanRssBytes: number;
+  maxRssBytes: number;
+}
+
+export async function benchAgentFootprint(): Promise<BenchFigure[]> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'algwatch-bench-agent-'));
+  let server: CliServer | undefined;
+  const children: ChildProcess[] = [];
+  try {
+    const token = await enrollSite('footprint', join(dataDir, 'server'));
+    server = await startCliServer(join(dataDir, 'server'));
+    const agentLog: string[] = [];
+    const agent = spawn(process.execPath, [AGENT_BIN, 'run', '--server', server.httpUrl, '--data-dir', join(dataDir, 'agent'), '--agent-id', 'footprint-agent'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: withoutAlgwatchVariables({ ALGWATCH_TOKEN: token }),
+    });
+    children.push(agent);
+    readLines(agent.stdout!, (line) => agentLog.push(line));
+    readLines(agent.stderr!, (line) => agentLog.push(line));
+    const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(idle);
+
+    await waitFor(() => server!.output.some((line) => line.includes('agent connected')), 20_000, () => `the agent did not connect: ${agentLog.slice(-3).join(' | ')}`);
+    await sleep(SETTLE_MS);
+    if (agent.exitCode !== null) throw new Error(`the agent exited with ${agent.exitCode}: ${agentLog.slice(-3).join(' | ')}`);
+    const startedAt = Date.now();
+    const [agentUse, idleUse] = await Promise.all([measure(agent.pid!, WINDOW_MS), measure(idle.pid!, WINDOW_MS)]);
+    const stored = storedResults(join(dataDir, 'server'), startedAt - SETTLE_MS);
+    process.stdout.write(
+      `note: server ${server.httpUrl}, reflectors on ${server.bind} (default ports); results the server stored from the agent during settle + window: ${stored}; ` +
+        `agent warnings: ${agentLog.filter((line) => /warn|error/i.test(line)).length}\n`,
+    );
+    return [
+      {
+        name: `agent RSS, mean over ${WINDOW_MS / 1000} s on the default schedule (max ${(agentUse.maxRssBytes / MB).toFixed(1)} MB)`,
+        value: agentUse.meanRssBytes / MB,
+        unit: 'MB',
+        goal: '< 60 MB',
+        met: agentUse.maxRssBytes < 60 * MB,
+        baseline: idleUse.meanRssBytes / MB,
+        baselineName: 'idle node process',
+      },
+      {
+        name: `agent CPU over ${WINDOW_MS / 1000} s on the default schedule`,
+        value: agentUse.cpuShare * 100,
+        unit: '% of one core',
+        goal: '< 1 %',
+        met: agentUse.cpuShare < 0.01,
+        baseline: idleUse.cpuShare * 100,
+        baselineName: 'idle node process',
+      },
+    ];
+  } finally {
+    for (const child of children) await stopProcess(child);
+    await server?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** measure samples a process's RSS every second for windowMs, and its threads' time on a core at both ends. */
+async function measure(pid: number, windowMs: number): Promise<Footprint> {
+  const cpuBefore = await processRunSeconds(pid);
+  const started = performance.now();
+  const samples: number[] = [];
+  while (performance.now() - started < windowMs) {
+    samples.push(await processRssBytes(pid));
+    await sleep(1_000);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpuShare = ((await processRunSeconds(pid)) - cpuBefore) / seconds;
+  return { cpuShare, meanRssBytes: samples.reduce((a, b) => a + b, 0) / samples.length, maxRssBytes: Math.max(...samples) };
+}
+
+/** storedResults counts the points in the server's embedded time-series file since sinceMs, per measurement and result. */
+function storedResults(serverDataDir: string, sinceMs: number): string {
+  const db = new Database(join(serverDataDir, 'time-series.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>;
+    const counts: string[] = [];
+    for (const { name } of tables) {
+      const rows = db.prepare(`SELECT result, count(*) AS n FROM "${name}" WHERE time_ms >= ? GROUP BY result`).all(sinceMs) as Array<{ result: string; n: number }>;
+      for (const row of rows) counts.push(`${name} ${row.result}=${row.n}`);
+    }
+    return counts.length > 0 ? counts.join(', ') : 'none';
+  } finally {
+    db.close();
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(describe());
+    await sleep(100);
+  }
+}

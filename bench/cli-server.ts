@@ -1,0 +1,98 @@
+/**
+ * The real `algwatch-server` CLI (server/bin/algwatch-server.js, compiled dist) on a loopback address
+ * of its own, for the agent-footprint benchmark. The agent probes the reflector on the default SIP
+ * and STUN ports of the host it is told (AgentConfig.reflectorHost carries a host, no port), so the
+ * server keeps those defaults and gets a fresh 127.x.y.z instead: nothing else on this machine
+ * listens there. --alt-address (the next address) gives the RFC 5780 nat-behavior probe its second IP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+export const SERVER_BIN = fileURLToPath(new URL('../server/bin/algwatch-server.js', import.meta.url));
+export const AGENT_BIN = fileURLToPath(new URL('../agent/bin/algwatch-agent.js', import.meta.url));
+
+export interface CliServer {
+  bind: string;
+  httpUrl: string;
+  process: ChildProcess;
+  /** stdout + stderr lines so far (pino JSON lines and any one-line errors). */
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/** enrollSite runs `algwatch-server site add NAME --data-dir DIR` and returns the token (its last line). */
+export async function enrollSite(name: string, dataDir: string): Promise<string> {
+  const { code, stdout, stderr } = await run(process.execPath, [SERVER_BIN, 'site', 'add', name, '--data-dir', dataDir]);
+  const token = stdout.trim().split('\n').at(-1);
+  if (code !== 0 || !token) throw new Error(`site add exited with ${code}: ${stderr.trim()}`);
+  return token;
+}
+
+/** startCliServer runs `algwatch-server serve` with embedded storage; resolves once it logged its HTTP port. */
+export async function startCliServer(dataDir: string): Promise<CliServer> {
+  // 127.77.0.0/16 is loopback like 127.0.0.1; a random pair of its addresses avoids other benchmarks.
+  const prefix = `127.77.${randomInt(0, 256)}`;
+  const last = randomInt(2, 250);
+  const bind = `${prefix}.${last}`;
+  const args = [SERVER_BIN, 'serve', '--bind', bind, '--alt-address', `${prefix}.${last + 1}`, '--http-port', '0', '--data-dir', dataDir];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: withoutAlgwatchVariables() });
+  const output: string[] = [];
+  const httpPort = await new Promise<number>((resolve, reject) => {
+    const onLine = (line: string) => {
+      output.push(line);
+      if (!line.includes('algwatch server listening')) return;
+      const port = (JSON.parse(line) as { httpPort?: number }).httpPort;
+      if (port) resolve(port);
+    };
+    readLines(child.stdout!, onLine);
+    readLines(child.stderr!, onLine);
+    child.once('exit', (code) => reject(new Error(`algwatch-server exited with ${code}: ${output.slice(-3).join(' | ')}`)));
+  });
+  return {
+    bind,
+    httpUrl: `http://${bind}:${httpPort}`,
+    process: child,
+    output,
+    stop: () => stopProcess(child),
+  };
+}
+
+/** stopProcess sends SIGTERM, then SIGKILL after 10 s, and resolves once the process is gone. */
+export function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** withoutAlgwatchVariables keeps this shell's ALGWATCH_* settings away from the processes under test. */
+export function withoutAlgwatchVariables(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ALGWATCH_'))), ...extra };
+}
+
+export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) onLine(line);
+  });
+}
+
+function run(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: withoutAlgwatchVariables() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
