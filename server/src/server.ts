@@ -46,7 +46,10 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
   await mkdir(config.dataDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`cannot create data directory ${config.dataDir}: ${err.code ?? err.message}`);
   });
-  const emit = (event: string, fields: Record<string, unknown>) => log.info(fields, event);
+  // Per-packet events (garbage ignored, failed handshakes) go to debug: a spoofed flood must not
+  // turn into a flood of log lines. Listening, limits reached and errors stay at info.
+  const perPacket = /\.(ignored|stream_invalid|tls_handshake_failed|udp_send_failed|reply_too_large)$/;
+  const emit = (event: string, fields: Record<string, unknown>) => (perPacket.test(event) ? log.debug(fields, event) : log.info(fields, event));
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((err) => log.warn({ err }, 'close failed'));
@@ -118,7 +121,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       }
       if (req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'ok', version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets }));
+        res.end(JSON.stringify({ status: 'ok', version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }));
         return;
       }
       res.writeHead(404, { 'content-type': 'text/plain' });
