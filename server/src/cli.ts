@@ -35,7 +35,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
 
 /** local runs server + enrolled local agent on loopback with embedded storage (npm start). */
 async function local(argv: string[]): Promise<number | undefined> {
-  return serve(argv, { ALGWATCH_BIND: '127.0.0.1', ...process.env }, async (config, log) => {
+  // Linux answers on all of 127/8, so loopback has a second address for the RFC 5780 tests.
+  const loopbackDefaults = { ALGWATCH_BIND: '127.0.0.1', ...(process.platform === 'linux' ? { ALGWATCH_ALT_ADDRESS: '127.0.0.2' } : {}) };
+  return serve(argv, { ...loopbackDefaults, ...process.env }, async (config, log) => {
     const { runLocal } = await import('./commands/local.js');
     await runLocal(config, log);
   });
