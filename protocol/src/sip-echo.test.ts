@@ -1,6 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeSipEcho, encodeSipEcho, type SipEcho } from './sip-echo.js';
+import { decodeSipEcho, encodeSipEcho, readSipEcho, sipEchoSchema, type SipEcho } from './sip-echo.js';
 
 const ECHO: SipEcho = {
   v: 1,
@@ -38,5 +38,31 @@ describe('sip echo', () => {
   it('refuses a decompression bomb instead of inflating it', () => {
     const bomb = deflateRawSync(Buffer.alloc(10_000_000, 0x20)).toString('base64url');
     expect(decodeSipEcho(bomb)).toBeNull();
+  });
+
+  it('accepts and refuses exactly what the echo schema does, edge by edge', () => {
+    // Each variant changes one place of a valid echo to a value at or past an edge of the schema.
+    const values: unknown[] = [
+      undefined, null, 0, -0, 1, 1.5, -1, 65535, 65536, 2 ** 53 + 2, 'udp', 'UDP', 'tls', '', 'x', 'x'.repeat(64), 'x'.repeat(65),
+      'x'.repeat(200), 'x'.repeat(201), 'x'.repeat(1024), 'x'.repeat(1025), 'x'.repeat(4096), 'x'.repeat(4097), [], ['v=0'],
+      Array(100).fill('a'), Array(101).fill('a'), ['a', 1], {}, { address: 'a', port: 1 }, true,
+    ];
+    const paths = [[], ['v'], ['transport'], ['source'], ['source', 'address'], ['source', 'port'], ['request'], ['canaries'],
+      ['canaries', 'startLine'], ['canaries', 'headers'], ['canaries', 'sdp'], ['extra'], ['source', 'extra']];
+    let compared = 0;
+    for (const path of paths) {
+      for (const value of values) {
+        const candidate: unknown = path.length === 0 ? value : structuredClone(ECHO);
+        if (path.length > 0) {
+          let parent = candidate as Record<string, unknown>;
+          for (const key of path.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+          parent[path[path.length - 1]!] = value;
+        }
+        const parsed = sipEchoSchema.safeParse(candidate);
+        expect([path.join('.'), readSipEcho(candidate)]).toEqual([path.join('.'), parsed.success ? parsed.data : null]);
+        compared++;
+      }
+    }
+    expect(compared).toBe(paths.length * values.length);
   });
 });

@@ -44,8 +44,23 @@ const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const REQUEST_LINE = /^([A-Za-z0-9\-.!%*_+`'~]+) (\S+) SIP\/2\.0$/;
 const STATUS_LINE = /^SIP\/2\.0 ([1-6]\d\d) ([^\r\n]*)$/;
 
+// Every parse and header lookup canonicalises names, and the same few dozen names recur: remember
+// them. Bounded, since names come from unauthenticated datagrams.
+const canonicalNames = new Map<string, string>();
+const MAX_CANONICAL_NAMES = 256;
+
 /** canonicalHeaderName turns `v`, `via` or `VIA` into `Via`, `call-id` into `Call-ID`. */
 export function canonicalHeaderName(name: string): string {
+  let canonical = canonicalNames.get(name);
+  if (canonical === undefined) {
+    canonical = canonicalOf(name);
+    if (canonicalNames.size >= MAX_CANONICAL_NAMES) canonicalNames.clear();
+    canonicalNames.set(name, canonical);
+  }
+  return canonical;
+}
+
+function canonicalOf(name: string): string {
   const lower = name.toLowerCase();
   const compact = COMPACT_FORMS[lower];
   if (compact) return compact;
@@ -130,7 +145,8 @@ export function sipHeaderValues(message: SipMessage, name: string): string[] {
 
 /** sipHeaderValue returns the first value of a header, or undefined when it is absent. */
 export function sipHeaderValue(message: SipMessage, name: string): string | undefined {
-  return sipHeaderValues(message, name)[0];
+  const canonical = canonicalHeaderName(name);
+  return message.headers.find((header) => header.canonical === canonical)?.value;
 }
 
 /** splitSdpLines splits an SDP body into its lines (RFC 8866 §5: CRLF, tolerating bare LF). */
@@ -153,15 +169,24 @@ export interface SipMessageParts {
  * last (RFC 3261 §20.14: it is mandatory on stream transports, and harmless on UDP).
  */
 export function buildSipMessage(parts: SipMessageParts): string {
-  const body = parts.body ?? '';
+  return `${parts.startLine}\r\n${sipHeaderLines(parts).join('\r\n')}\r\n\r\n${parts.body ?? ''}`;
+}
+
+/**
+ * sipHeaderLines is the header lines buildSipMessage writes for these parts, Content-Length
+ * included: what parsing its message gives back as each header's `line` when no value holds a
+ * CRLF (parsed values never do).
+ */
+export function sipHeaderLines(parts: SipMessageParts): string[] {
+  const bodyLength = (parts.body ?? '').length;
   let sawLength = false;
   const lines = parts.headers.map(([name, value]) => {
     if (canonicalHeaderName(name) !== 'Content-Length') return `${name}: ${value}`;
     sawLength = true;
-    return `${name}: ${body.length}`;
+    return `${name}: ${bodyLength}`;
   });
-  if (!sawLength) lines.push(`Content-Length: ${body.length}`);
-  return `${parts.startLine}\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
+  if (!sawLength) lines.push(`Content-Length: ${bodyLength}`);
+  return lines;
 }
 
 /** SipStreamItem is one unit cut from a TCP/TLS byte stream. */

@@ -16,10 +16,10 @@ import { SIP_TRANSPORTS, type SipAlgStatus, type SipAlgTransportReport, type Sip
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import { parseSipMessage, sipHeaderValue } from '@algwatch/protocol/sip';
 import { decodeSipEcho, SIP_ECHO_HEADER } from '@algwatch/protocol/sip-echo';
-import { openSipChannel, SipChannelError, type SipChannel } from '../sip/channel.js';
+import { openSipChannel, SipChannelError, type SipChannel, type SipExchange } from '../sip/channel.js';
 import { dedupeRewrites, diffSipLayouts, layoutOf, layoutOfLines } from '../sip/diff.js';
 import { medianMs } from '../sip/median.js';
-import { buildSipRequest, type SipProbeMethod } from '../sip/requests.js';
+import { buildSipRequest, type SipOutgoingRequest, type SipProbeMethod } from '../sip/requests.js';
 import { targetLabel, type Probe, type ProbeTarget } from './probe.js';
 
 export interface SipAlgOptions {
@@ -81,10 +81,19 @@ async function detectSipAlg(host: string, port: number, options: SipAlgOptions, 
   const rewrites: SipRewrite[] = [];
   const rtts: number[] = [];
   const unanswered: string[] = [];
+  const build = (method: SipProbeMethod) =>
+    buildSipRequest(method, { transport: options.transport, localAddress: channel.localAddress, localPort: channel.localPort, remoteHost: host, remotePort: port }, { probeMarker: true });
+  const send = (request: SipOutgoingRequest): PendingRequest => ({ method: request.method, request, exchange: channel.request(request, options.requestTimeoutMs) });
+  // OPTIONS goes alone: REGISTER and INVITE go only to a proven algwatch reflector, never to some
+  // other SIP server. Once OPTIONS proved it, both go out together: one round trip, not two.
+  // Outcomes are still read in METHODS order, so the report is the one asking in turn would give.
+  const [first, ...rest] = METHODS;
+  const pending: PendingRequest[] = [send(build(first!))];
+  const later = rest.map(build); // written while OPTIONS travels
   try {
-    for (const method of METHODS) {
-      const request = buildSipRequest(method, { transport: options.transport, localAddress: channel.localAddress, localPort: channel.localPort, remoteHost: host, remotePort: port }, { probeMarker: true });
-      const exchange = await channel.request(request, options.requestTimeoutMs);
+    for (let i = 0; i < pending.length; i++) {
+      const { method, request } = pending[i]!;
+      const exchange = await pending[i]!.exchange;
       if (exchange.kind === 'closed') return report('blocked', rewrites, rtts, `${method} over ${name}: ${exchange.reason}`);
       if (exchange.kind === 'timeout') {
         if (rtts.length === 0) {
@@ -99,13 +108,10 @@ async function detectSipAlg(host: string, port: number, options: SipAlgOptions, 
       if (response.response?.statusCode !== 200) return report('error', rewrites, rtts, `not an algwatch reflector: ${method} to ${where} got "${status}"`);
       const echo = decodeSipEcho(sipHeaderValue(response, SIP_ECHO_HEADER) ?? '');
       if (!echo) return report('error', rewrites, rtts, `not an algwatch reflector: the 200 OK from ${where} has no valid ${SIP_ECHO_HEADER} header`);
+      if (i === 0) pending.push(...later.map(send)); // compare OPTIONS while they travel
       rtts.push(exchange.rttMs);
-      const sentLayout = layoutOf(parseSipMessage(request.text)!);
-      const seen = parseSipMessage(echo.request);
       rewrites.push(
-        ...(seen
-          ? diffSipLayouts('outbound', sentLayout, layoutOf(seen))
-          : [{ direction: 'outbound' as const, field: 'Message', sent: request.text, received: echo.request }]),
+        ...outboundRewrites(request.text, echo.request),
         ...diffSipLayouts('inbound', layoutOfLines(echo.canaries.startLine, echo.canaries.headers, echo.canaries.sdp), layoutOf(response, [SIP_ECHO_HEADER])),
       );
     }
@@ -117,6 +123,21 @@ async function detectSipAlg(host: string, port: number, options: SipAlgOptions, 
     return report(rewrites.length > 0 ? 'detected' : 'blocked', rewrites, rtts, reason);
   }
   return report(rewrites.length > 0 ? 'detected' : 'clean', rewrites, rtts);
+}
+
+/** outboundRewrites compares a request as sent with the reflector's echo of it as received. */
+function outboundRewrites(sent: string, received: string): SipRewrite[] {
+  if (sent === received) return []; // the usual case: nothing to parse
+  const seen = parseSipMessage(received);
+  if (!seen) return [{ direction: 'outbound', field: 'Message', sent, received }];
+  return diffSipLayouts('outbound', layoutOf(parseSipMessage(sent)!), layoutOf(seen));
+}
+
+/** A request on its way: what was sent and how it will end. */
+interface PendingRequest {
+  method: SipProbeMethod;
+  request: SipOutgoingRequest;
+  exchange: Promise<SipExchange>;
 }
 
 function report(status: SipAlgStatus, rewrites: SipRewrite[], rtts: number[], reason?: string): SipAlgTransportReport {

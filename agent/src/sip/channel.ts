@@ -79,6 +79,8 @@ async function openUdp(address: string, options: SipChannelOptions, where: strin
     if (closed) return;
     closed = true;
     socket.close();
+    // Requests still waiting end now ("socket closed"), their retransmit and deadline timers with them.
+    for (const waiter of waiters) waiter.deliver(null);
   };
   socket.on('error', (err: NodeJS.ErrnoException) => {
     // A connected UDP socket reports ICMP port/host unreachable as ECONNREFUSED/EHOSTUNREACH.

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { SipTransport } from '@algwatch/protocol/check-report';
 import {
-  buildSipMessage, formatVia, parseSipMessage, parseVia, sdpAddress, sipHeaderValue, sipHeaderValues,
-  sipHostPort, splitHeaderList, splitSdpLines, type SipMessage,
+  buildSipMessage, formatVia, parseSipMessage, parseVia, sdpAddress, sipHeaderLines, sipHeaderValue, sipHeaderValues,
+  sipHostPort, sipText, splitHeaderList, splitSdpLines, type SipMessage,
 } from '@algwatch/protocol/sip';
 import { encodeSipEcho, SIP_ECHO_HEADER, SIP_ECHO_VERSION, SIP_PROBE_HEADER } from '@algwatch/protocol/sip-echo';
 
@@ -80,15 +80,14 @@ function echoReply(requestBytes: Uint8Array, source: SipSource, dialogHeaders: A
     ['Content-Type', 'application/sdp'],
     ['Content-Length', String(body.length)],
   ];
-  const withoutEcho = buildSipMessage({ startLine, headers, body });
-  const written = parseSipMessage(withoutEcho);
-  if (!written) throw new Error('reflector built an unparsable reply'); // a bug, never input-driven
+  // The canaries are the reply's lines exactly as written (parsing the reply gives the same lines
+  // back: no value here holds a CRLF, since values come from parsed headers or are our own).
   const echo = encodeSipEcho({
     v: SIP_ECHO_VERSION,
     transport: source.transport,
     source: { address: source.address, port: source.port },
-    request: Buffer.from(requestBytes).toString('latin1'),
-    canaries: { startLine, headers: written.headers.map((header) => header.line), sdp: splitSdpLines(written.body) },
+    request: sipText(requestBytes),
+    canaries: { startLine, headers: sipHeaderLines({ startLine, headers, body }), sdp: splitSdpLines(body) },
   });
   return buildSipMessage({ startLine, headers: [...headers, [SIP_ECHO_HEADER, echo]], body });
 }
