@@ -1,6 +1,6 @@
 /**
  * The agent daemon's footprint on a site's box: the real `algwatch-agent run` against the real
- * server (embedded storage, reflectors on the default ports of a fresh loopback address) on the
+ * server (embedded storage, reflectors on free non-standard ports of a fresh loopback address) on the
  * server's DEFAULT schedule, measured from /proc after it settled: RSS (goal < 60 MB) and CPU (goal
  * < 1 % of one core). Baseline: an idle `node -e "setInterval(() => {}, 1000)"` measured the same
  * way over the same window.
@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { BenchFigure } from './figures.js';
 import { AGENT_BIN, enrollSite, readLines, startCliServer, stopProcess, withoutAlgwatchVariables, type CliServer } from './cli-server.js';
-import { processRssBytes, processRunSeconds } from './proc-usage.js';
+import { processMemoryBytes, processRunSeconds } from './proc-usage.js';
 
 const SETTLE_MS = 15_000;
 const WINDOW_MS = 75_000; // always holds at least one stun-mapping tick (every minute)
@@ -23,6 +23,7 @@ interface Footprint {
   cpuShare: number;
   meanRssBytes: number;
   maxRssBytes: number;
+  meanAnonBytes: number;
 }
 
 export async function benchAgentFootprint(): Promise<BenchFigure[]> {
@@ -50,7 +51,7 @@ export async function benchAgentFootprint(): Promise<BenchFigure[]> {
     const [agentUse, idleUse] = await Promise.all([measure(agent.pid!, WINDOW_MS), measure(idle.pid!, WINDOW_MS)]);
     const stored = storedResults(join(dataDir, 'server'), startedAt - SETTLE_MS);
     process.stdout.write(
-      `note: server ${server.httpUrl}, reflectors on ${server.bind} (default ports); results the server stored from the agent during settle + window: ${stored}; ` +
+      `note: server ${server.httpUrl}, reflectors on ${server.bind} ports ${server.ports}; results the server stored from the agent during settle + window: ${stored}; ` +
         `agent warnings: ${agentLog.filter((line) => /warn|error/i.test(line)).length}\n`,
     );
     return [
@@ -61,6 +62,13 @@ export async function benchAgentFootprint(): Promise<BenchFigure[]> {
         goal: '< 60 MB',
         met: agentUse.maxRssBytes < 60 * MB,
         baseline: idleUse.meanRssBytes / MB,
+        baselineName: 'idle node process',
+      },
+      {
+        name: 'agent private memory (RssAnon: RSS less the node binary and files every Node process shares), mean',
+        value: agentUse.meanAnonBytes / MB,
+        unit: 'MB',
+        baseline: idleUse.meanAnonBytes / MB,
         baselineName: 'idle node process',
       },
       {
@@ -84,14 +92,20 @@ export async function benchAgentFootprint(): Promise<BenchFigure[]> {
 async function measure(pid: number, windowMs: number): Promise<Footprint> {
   const cpuBefore = await processRunSeconds(pid);
   const started = performance.now();
-  const samples: number[] = [];
+  const samples: Array<{ rss: number; anon: number }> = [];
   while (performance.now() - started < windowMs) {
-    samples.push(await processRssBytes(pid));
+    samples.push(await processMemoryBytes(pid));
     await sleep(1_000);
   }
   const seconds = (performance.now() - started) / 1000;
   const cpuShare = ((await processRunSeconds(pid)) - cpuBefore) / seconds;
-  return { cpuShare, meanRssBytes: samples.reduce((a, b) => a + b, 0) / samples.length, maxRssBytes: Math.max(...samples) };
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return {
+    cpuShare,
+    meanRssBytes: mean(samples.map((s) => s.rss)),
+    maxRssBytes: Math.max(...samples.map((s) => s.rss)),
+    meanAnonBytes: mean(samples.map((s) => s.anon)),
+  };
 }
 
 /** storedResults counts the points in the server's embedded time-series file since sinceMs, per measurement and result. */

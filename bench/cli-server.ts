@@ -1,12 +1,15 @@
 /**
  * The real `algwatch-server` CLI (server/bin/algwatch-server.js, compiled dist) on a loopback address
- * of its own, for the agent-footprint benchmark. The agent probes the reflector on the default SIP
- * and STUN ports of the host it is told (AgentConfig.reflectorHost carries a host, no port), so the
- * server keeps those defaults and gets a fresh 127.x.y.z instead: nothing else on this machine
- * listens there. --alt-address (the next address) gives the RFC 5780 nat-behavior probe its second IP.
+ * pair of its own (a random 127.77.x.y and the next one as --alt-address, which the RFC 5780
+ * nat-behavior probe needs) and on free non-standard ports, for the agent-footprint benchmark. The
+ * server tells its agents those ports (AgentConfig.reflectorPorts). The SIP port is chosen free for
+ * UDP and TCP alike: with --sip-port 0 the two transports get different ports while the agent is
+ * told one `sip` port for both.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const SERVER_BIN = fileURLToPath(new URL('../server/bin/algwatch-server.js', import.meta.url));
@@ -14,6 +17,8 @@ export const AGENT_BIN = fileURLToPath(new URL('../agent/bin/algwatch-agent.js',
 
 export interface CliServer {
   bind: string;
+  /** The reflector ports, as the report shows them. */
+  ports: string;
   httpUrl: string;
   process: ChildProcess;
   /** stdout + stderr lines so far (pino JSON lines and any one-line errors). */
@@ -35,7 +40,13 @@ export async function startCliServer(dataDir: string): Promise<CliServer> {
   const prefix = `127.77.${randomInt(0, 256)}`;
   const last = randomInt(2, 250);
   const bind = `${prefix}.${last}`;
-  const args = [SERVER_BIN, 'serve', '--bind', bind, '--alt-address', `${prefix}.${last + 1}`, '--http-port', '0', '--data-dir', dataDir];
+  const alt = `${prefix}.${last + 1}`;
+  const sipPort = await freePort(bind, { tcp: true, udp: true });
+  const tlsPort = await freePort(bind, { tcp: true, udp: false });
+  const stunPort = await freePort(bind, { tcp: false, udp: true }, alt);
+  const stunAltPort = await freePort(bind, { tcp: false, udp: true }, alt);
+  const args = [SERVER_BIN, 'serve', '--bind', bind, '--alt-address', alt, '--http-port', '0', '--data-dir', dataDir];
+  args.push('--sip-port', String(sipPort), '--tls-port', String(tlsPort), '--stun-port', String(stunPort), '--stun-alt-port', String(stunAltPort));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: withoutAlgwatchVariables() });
   const output: string[] = [];
   const httpPort = await new Promise<number>((resolve, reject) => {
@@ -51,11 +62,42 @@ export async function startCliServer(dataDir: string): Promise<CliServer> {
   });
   return {
     bind,
+    ports: `SIP ${sipPort} (UDP+TCP), TLS ${tlsPort}, STUN ${stunPort}/${stunAltPort} (alt address ${alt})`,
     httpUrl: `http://${bind}:${httpPort}`,
     process: child,
     output,
     stop: () => stopProcess(child),
   };
+}
+
+/** freePort finds a port free on `host` (and `alsoHost`) for the transports asked, by binding it briefly. */
+async function freePort(host: string, on: { tcp: boolean; udp: boolean }, alsoHost?: string): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = randomInt(20_000, 60_000);
+    const hosts = alsoHost ? [host, alsoHost] : [host];
+    const checks = hosts.flatMap((h) => [...(on.tcp ? [tcpFree(h, port)] : []), ...(on.udp ? [udpFree(h, port)] : [])]);
+    if ((await Promise.all(checks)).every(Boolean)) return port;
+  }
+  throw new Error(`no free port found on ${host}`);
+}
+
+function tcpFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+function udpFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, host, () => socket.close(() => resolve(true)));
+  });
 }
 
 /** stopProcess sends SIGTERM, then SIGKILL after 10 s, and resolves once the process is gone. */

@@ -22,6 +22,16 @@ export async function processRssBytes(pid: number): Promise<number> {
   return Number(kb) * 1024;
 }
 
+/**
+ * processMemoryBytes is VmRSS and its private part RssAnon: most of an idle Node process's RSS is
+ * the node binary's file-backed pages (RssFile), which every Node process on the box shares.
+ */
+export async function processMemoryBytes(pid: number): Promise<{ rss: number; anon: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon') };
+}
+
 /** findPidByCmdline returns the pid of a process whose command line contains `fragment`. */
 export async function findPidByCmdline(fragment: string): Promise<number | undefined> {
   for (const entry of await readdir('/proc')) {
