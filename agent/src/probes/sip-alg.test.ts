@@ -187,8 +187,10 @@ describe('sip-alg probe', () => {
 
   it('reports error when a SIP server that is not an algwatch reflector answers', async () => {
     const pbx = dgram.createSocket('udp4');
+    const methods: string[] = [];
     pbx.on('message', (packet, from) => {
       const request = parseSipMessage(packet)!;
+      methods.push(request.request!.method);
       const reply = ['SIP/2.0 200 OK', `Via: ${sipHeaderValue(request, 'Via')}`, `CSeq: ${sipHeaderValue(request, 'CSeq')}`, 'Content-Length: 0', '', ''].join('\r\n');
       pbx.send(reply, from.port, from.address);
     });
@@ -197,5 +199,6 @@ describe('sip-alg probe', () => {
     pbx.close();
     expect(run.detail?.status).toBe('error');
     expect(run.detail?.reason).toMatch(/^not an algwatch reflector: the 200 OK from 127\.0\.0\.1:\d+ has no valid X-Algwatch-Echo header$/);
+    expect(methods).toEqual(['OPTIONS']); // REGISTER and INVITE go only to a proven algwatch reflector
   });
 });
