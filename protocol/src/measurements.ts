@@ -116,7 +116,8 @@ export const metricPointSchema = z
 /** MetricPoint is one InfluxDB-shaped point as a probe produces it (time is the result's). */
 export type MetricPoint = z.infer<typeof metricPointSchema>;
 
-function fieldValueMatches(type: FieldType, value: unknown): boolean {
+/** fieldValueMatches tells whether a value may be stored in a field of that type. */
+export function fieldValueMatches(type: FieldType, value: unknown): boolean {
   switch (type) {
     case 'float':
       return typeof value === 'number' && Number.isFinite(value);

@@ -2,7 +2,7 @@
  * Checks a StoredPoint against the MEASUREMENTS schema before any store takes it, so one bad point
  * can never fail a whole InfluxDB batch or change a column's type.
  */
-import { INGEST_TAGS, MEASUREMENTS, type FieldType, type MeasurementName } from '@algwatch/protocol/measurements';
+import { fieldValueMatches, INGEST_TAGS, MEASUREMENTS, type FieldType, type MeasurementName } from '@algwatch/protocol/measurements';
 import type { StoredPoint } from './time-series.js';
 
 /** seriesTags lists every tag a stored point of the measurement may carry: ingest's, then the probe's. */
@@ -35,20 +35,7 @@ export function storedPointProblem(point: StoredPoint): string | undefined {
   for (const name of names) {
     const type = types[name];
     if (!type) return `unknown field ${point.measurement}.${name}`;
-    if (!valueMatches(type, point.fields[name])) return `field ${point.measurement}.${name} must be ${type}`;
+    if (!fieldValueMatches(type, point.fields[name])) return `field ${point.measurement}.${name} must be ${type}`;
   }
   return undefined;
-}
-
-function valueMatches(type: FieldType, value: unknown): boolean {
-  switch (type) {
-    case 'float':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'integer':
-      return typeof value === 'number' && Number.isSafeInteger(value);
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'string':
-      return typeof value === 'string';
-  }
 }
