@@ -1,0 +1,206 @@
+/**
+ * siteDetail is "algwatch — Site detail": one site's SIP ALG status per transport over time, what
+ * the ALG rewrote, the public address and port its NAT gives out, how long a UDP binding lives,
+ * and how its keep-alives (SIP OPTIONS, CRLF) fare per target.
+ */
+import { FLEET_OVERVIEW_UID, SITE_DETAIL_UID, type Dashboard } from './grafana.js';
+import { measurement, perInterval, scope } from './influxql.js';
+import {
+  ALG_MAPPING,
+  GREEN,
+  NAT_CODE_MAPPING,
+  ORANGE,
+  RED,
+  dashboard,
+  rename,
+  stateTimelinePanel,
+  tablePanel,
+  tagVariable,
+  thresholds,
+  timeSeriesPanel,
+} from './panels.js';
+
+const sipAlg = measurement('sip_alg');
+const stunMapping = measurement('stun_mapping');
+const natBehavior = measurement('nat_behavior');
+const bindingLifetime = measurement('binding_lifetime');
+const sipOptions = measurement('sip_options');
+const crlfKeepalive = measurement('crlf_keepalive');
+
+export function siteDetail(): Dashboard {
+  const byTarget = perInterval(stunMapping.tag('target'));
+  const byTargetTransport = perInterval(sipOptions.tag('target'), sipOptions.tag('transport'));
+  return dashboard({
+    uid: SITE_DETAIL_UID,
+    title: 'algwatch — Site detail',
+    description: `One site in depth; the fleet overview (/d/${FLEET_OVERVIEW_UID}) links here.`,
+    tags: ['algwatch'],
+    refresh: '1m',
+    time: { from: 'now-24h', to: 'now' },
+    templating: {
+      list: [tagVariable('tenant', 'Tenant', { multi: false }), tagVariable('site', 'Site', { multi: false, within: 'tenant' })],
+    },
+    panels: [
+      stateTimelinePanel({
+        title: 'SIP ALG per transport',
+        description: "Newest sip_alg result per interval and transport: red where the router rewrote algwatch's SIP.",
+        gridPos: { x: 0, y: 0, w: 24, h: 5 },
+        queries: [
+          {
+            query: `SELECT last(${sipAlg.field('alg_detected')}) FROM ${sipAlg.raw} WHERE ${scope()} GROUP BY ${perInterval(sipAlg.tag('transport'))} fill(none)`,
+            alias: '$tag_transport',
+          },
+        ],
+        defaults: { mappings: [ALG_MAPPING] },
+      }),
+      tablePanel({
+        title: 'Rewritten SIP fields (newest result per transport)',
+        description: 'What the ALG changed on the way out (outbound) and on the way back (inbound), from the newest sip_alg result.',
+        gridPos: { x: 0, y: 5, w: 24, h: 6 },
+        queries: [
+          {
+            query: `SELECT last(${sipAlg.field('alg_detected')}) AS "alg_detected", ${sipAlg.tag('result')}, ${sipAlg.field('rewritten_fields')}, ${sipAlg.field('rewrites_outbound')}, ${sipAlg.field('rewrites_inbound')}, ${sipAlg.field('rtt_ms')} FROM ${sipAlg.raw} WHERE ${scope()} GROUP BY ${sipAlg.tag('transport')}, ${sipAlg.tag('target')}`,
+          },
+        ],
+        defaults: { mappings: [ALG_MAPPING] },
+        overrides: [
+          rename('Time', 'Result time'),
+          rename('alg_detected', 'SIP ALG'),
+          rename('rewritten_fields', 'Rewritten fields'),
+          rename('rewrites_outbound', 'Rewrites outbound'),
+          rename('rewrites_inbound', 'Rewrites inbound'),
+          rename('rtt_ms', 'RTT', [{ id: 'unit', value: 'ms' }]),
+        ],
+      }),
+      stateTimelinePanel({
+        title: 'Public address seen by STUN',
+        description: 'The public IP address the reflector saw: a change of colour is the NAT (or the ISP) handing out another address.',
+        gridPos: { x: 0, y: 11, w: 12, h: 6 },
+        queries: [
+          {
+            query: `SELECT last(${stunMapping.field('public_address')}) FROM ${stunMapping.raw} WHERE ${scope()} GROUP BY ${byTarget} fill(none)`,
+            alias: '$tag_target',
+          },
+        ],
+        defaults: { color: { mode: 'palette-classic' } },
+      }),
+      timeSeriesPanel(
+        {
+          title: 'Public port seen by STUN',
+          description: 'The public UDP port of the mapping; a port that jumps between probes from the same local port means the NAT does not keep bindings.',
+          gridPos: { x: 12, y: 11, w: 12, h: 6 },
+          queries: [
+            {
+              query: `SELECT last(${stunMapping.field('public_port')}) FROM ${stunMapping.raw} WHERE ${scope()} GROUP BY ${byTarget} fill(none)`,
+              alias: '$tag_target',
+            },
+          ],
+          defaults: { decimals: 0, unit: 'none' },
+        },
+        { points: true },
+      ),
+      stateTimelinePanel({
+        title: 'NAT mapping and filtering (RFC 4787)',
+        description: 'Newest nat_behavior classification per interval.',
+        gridPos: { x: 0, y: 17, w: 12, h: 6 },
+        queries: [
+          {
+            query: `SELECT last(${natBehavior.field('mapping_code')}) AS "mapping" FROM ${natBehavior.raw} WHERE ${scope()} GROUP BY time($__interval) fill(none)`,
+            alias: 'mapping',
+          },
+          {
+            query: `SELECT last(${natBehavior.field('filtering_code')}) AS "filtering" FROM ${natBehavior.raw} WHERE ${scope()} GROUP BY time($__interval) fill(none)`,
+            alias: 'filtering',
+          },
+        ],
+        defaults: { mappings: [NAT_CODE_MAPPING] },
+      }),
+      tablePanel({
+        title: 'STUN mappings, newest first',
+        description: 'Every stun_mapping result: read down the list to see when the public address or port changed.',
+        gridPos: { x: 12, y: 17, w: 12, h: 6 },
+        queries: [
+          {
+            query: `SELECT ${stunMapping.field('public_address')}, ${stunMapping.field('public_port')}, ${stunMapping.field('port_preserved')}, ${stunMapping.field('nat_present')} FROM ${stunMapping.raw} WHERE ${scope()} GROUP BY ${stunMapping.tag('target')} ORDER BY time DESC LIMIT 100`,
+          },
+        ],
+        overrides: [rename('public_address', 'Public address'), rename('public_port', 'Public port'), rename('port_preserved', 'Port preserved'), rename('nat_present', 'NAT present')],
+      }),
+      timeSeriesPanel(
+        {
+          title: 'UDP binding lifetime',
+          description:
+            'How long the NAT kept an idle UDP binding. Red under 30 s: even a 30 s keep-alive loses it; orange under 120 s: phones re-registering every few minutes miss inbound calls. "At least" points: the binding outlived the longest wait tested.',
+          gridPos: { x: 0, y: 23, w: 24, h: 8 },
+          queries: [
+            {
+              query: `SELECT mean(${bindingLifetime.field('udp_lifetime_s')}) FROM ${bindingLifetime.raw} WHERE ${scope()} GROUP BY ${perInterval(bindingLifetime.tag('target'))} fill(none)`,
+              alias: 'lifetime $tag_target',
+            },
+            {
+              query: `SELECT min(${bindingLifetime.field('lower_s')}) FROM ${bindingLifetime.raw} WHERE ${scope()} AND ${bindingLifetime.field('outlived_max')} = true GROUP BY ${perInterval(bindingLifetime.tag('target'))} fill(none)`,
+              alias: 'at least $tag_target',
+            },
+          ],
+          defaults: { unit: 's', min: 0, color: { mode: 'palette-classic' }, thresholds: thresholds(RED, [30, ORANGE], [120, GREEN]) },
+        },
+        { points: true, thresholdsStyle: 'line+area' },
+      ),
+      timeSeriesPanel({
+        title: 'Keep-alive round-trip time',
+        description: 'SIP OPTIONS and CRLF keep-alive (RFC 5626 §4.4.1) round-trip time per target and transport.',
+        gridPos: { x: 0, y: 31, w: 12, h: 8 },
+        queries: [
+          {
+            query: `SELECT mean(${sipOptions.field('rtt_ms')}) FROM ${sipOptions.raw} WHERE ${scope()} GROUP BY ${byTargetTransport} fill(none)`,
+            alias: 'OPTIONS $tag_target $tag_transport',
+          },
+          {
+            query: `SELECT mean(${crlfKeepalive.field('rtt_ms')}) FROM ${crlfKeepalive.raw} WHERE ${scope()} GROUP BY ${byTargetTransport} fill(none)`,
+            alias: 'CRLF $tag_target $tag_transport',
+          },
+        ],
+        defaults: { unit: 'ms', min: 0 },
+      }),
+      timeSeriesPanel({
+        title: 'SIP OPTIONS loss',
+        description: 'Share of OPTIONS requests that got no answer, per target and transport.',
+        gridPos: { x: 12, y: 31, w: 12, h: 8 },
+        queries: [
+          {
+            query: `SELECT mean(${sipOptions.field('loss_pct')}) FROM ${sipOptions.raw} WHERE ${scope()} GROUP BY ${byTargetTransport} fill(none)`,
+            alias: '$tag_target $tag_transport',
+          },
+        ],
+        defaults: { unit: 'percent', min: 0, max: 100 },
+      }),
+      stateTimelinePanel({
+        title: 'SIP OPTIONS status code',
+        description: 'Newest final response code per target: green 2xx, orange 3xx, red 4xx–6xx. No band: no answer.',
+        gridPos: { x: 0, y: 39, w: 12, h: 6 },
+        queries: [
+          {
+            query: `SELECT last(${sipOptions.field('status_code')}) FROM ${sipOptions.raw} WHERE ${scope()} GROUP BY ${byTargetTransport} fill(none)`,
+            alias: '$tag_target $tag_transport',
+          },
+        ],
+        defaults: { color: { mode: 'thresholds' }, thresholds: thresholds(GREEN, [300, ORANGE], [400, RED]) },
+      }),
+      timeSeriesPanel(
+        {
+          title: 'CRLF keep-alives without a pong',
+          description: 'Double-CRLF pings that got no CRLF pong (RFC 5626 §4.4.1), per target and transport.',
+          gridPos: { x: 12, y: 39, w: 12, h: 6 },
+          queries: [
+            {
+              query: `SELECT count(${crlfKeepalive.field('pong')}) FROM ${crlfKeepalive.raw} WHERE ${scope()} AND ${crlfKeepalive.field('pong')} = false GROUP BY ${byTargetTransport} fill(none)`,
+              alias: '$tag_target $tag_transport',
+            },
+          ],
+          defaults: { decimals: 0, min: 0, color: { mode: 'fixed', fixedColor: RED } },
+        },
+        { points: true },
+      ),
+    ],
+  });
+}
