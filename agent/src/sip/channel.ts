@@ -4,6 +4,7 @@
  * is open, because they must carry its local address and port (see requests.ts).
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -71,7 +72,9 @@ export async function openSipChannel(options: SipChannelOptions): Promise<SipCha
 }
 
 async function openUdp(address: string, options: SipChannelOptions, where: string): Promise<SipChannel> {
-  const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+  // The address is already an IP literal: answering dgram's lookups at once saves bind() and
+  // connect() a trip through dns.lookup and the event loop each.
+  const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
   const waiters = new Set<Waiter>();
   let failure: string | null = null;
   let closed = false;
@@ -225,6 +228,20 @@ async function openStream(address: string, options: SipChannelOptions, where: st
         socket.write('\r\n\r\n');
       }),
   };
+}
+
+/**
+ * ipLiteralLookup is dgram's lookup for a socket that only ever sees IP literals (the bind
+ * wildcard and the resolved peer address): it answers synchronously, and falls back to
+ * dns.lookup for anything else.
+ */
+function ipLiteralLookup(hostname: string, options: dns.LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = net.isIP(hostname);
+  if (family === 0) {
+    dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+    return;
+  }
+  callback(null, hostname, family);
 }
 
 /** dispatch hands a received message to the request it answers; 1xx and strays are ignored. */
