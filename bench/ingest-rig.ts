@@ -82,7 +82,7 @@ export interface IngestServer {
 }
 
 async function startIngestServer(dataDir: string, influxUrl: string): Promise<IngestServer> {
-  const child = fork(new URL(process.env.EXP_SERVER ?? './servers/ingest-server.ts', import.meta.url), [dataDir, influxUrl], {
+  const child = fork(new URL('./servers/ingest-server.ts', import.meta.url), [dataDir, influxUrl], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
