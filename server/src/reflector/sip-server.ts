@@ -12,6 +12,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { SipTransport } from '@algwatch/protocol/check-report';
 import { DEFAULT_MAX_SIP_MESSAGE_BYTES, SipStreamFramer } from '@algwatch/protocol/sip';
+import { ipLiteralLookup } from './ip-literal-lookup.js';
 import type { SourceRateLimiter } from './rate-limit.js';
 import { replyToSipRequest, type SipSource } from './sip-reply.js';
 
@@ -56,7 +57,7 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
   const allow = (address: string) => options.limiter?.allow(address) ?? true;
   const sockets = new Set<net.Socket>();
 
-  const udp = dgram.createSocket({ type: net.isIPv6(options.bind) ? 'udp6' : 'udp4' });
+  const udp = dgram.createSocket({ type: net.isIPv6(options.bind) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
   udp.on('error', (err) => log('sip.udp_error', { error: err.message }));
   udp.on('message', (packet, remote) => {
     const source: SipSource = { transport: 'udp', address: plainAddress(remote.address), port: remote.port };

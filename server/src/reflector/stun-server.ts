@@ -21,6 +21,7 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '@algwatch/protocol/stun';
+import { ipLiteralLookup } from './ip-literal-lookup.js';
 import { SourceRateLimiter } from './rate-limit.js';
 import { DelayedAnswers } from './stun-delayed-answers.js';
 
@@ -166,7 +167,7 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
   };
 
   const bindOne = async (address: string, port: number, addressIndex: 0 | 1, portIndex: 0 | 1) => {
-    const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, address, () => {
