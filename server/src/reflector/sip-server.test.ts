@@ -223,6 +223,46 @@ describe('SIP reflector', () => {
     await capped.close();
   });
 
+  it('lets one source address hold only a few connections, over TCP and TLS together', async () => {
+    const capped = await startSipReflector({ bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert }, maxConnectionsPerSource: 2 });
+    const connect = () => new Promise<net.Socket>((resolve) => { const socket = net.connect(capped.ports.tcp, '127.0.0.1', () => resolve(socket)); socket.on('error', () => {}); });
+    const [first, second] = [await connect(), await connect()];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const third = await connect();
+    await new Promise((resolve) => third.on('close', resolve)); // closed at once by the server
+    const next = streamReplies(second);
+    second.write('\r\n\r\n');
+    expect(await next()).toBe('\r\n');
+    first.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const again = await connect(); // a slot freed by a close is usable again
+    const answered = streamReplies(again);
+    again.write('\r\n\r\n');
+    expect(await answered()).toBe('\r\n');
+    for (const socket of [second, again]) socket.destroy();
+    await capped.close();
+  });
+
+  it('closes a connection whose message trickles in slower than the deadline (slowloris)', async () => {
+    const events: string[] = [];
+    const strict = await startSipReflector({
+      bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert }, messageDeadlineMs: 300,
+      log: (event) => events.push(event),
+    });
+    const socket = net.connect(strict.ports.tcp, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    const text = request('OPTIONS', 'slow-1');
+    let sent = 0;
+    const trickle = setInterval(() => { if (sent < text.length - 1 && !socket.destroyed) socket.write(text[sent++]!); }, 20);
+    await closed;
+    clearInterval(trickle);
+    expect(sent).toBeLessThan(text.length - 1); // cut off before the message could complete
+    expect(events).toContain('sip.message_too_slow');
+    await strict.close();
+  });
+
   it('reports the real ports and rejects with one line when a port is taken', async () => {
     expect(reflector.ports.udp).toBeGreaterThan(0);
     await expect(

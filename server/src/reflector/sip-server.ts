@@ -30,6 +30,10 @@ export interface SipReflectorOptions {
   maxConnections?: number;
   /** A TCP/TLS connection silent this long is closed; default 120 s (RFC 5626 §4.4.1 pings come every ~95-120 s). */
   idleTimeoutMs?: number;
+  /** Connections one source address may hold over TCP and TLS together (default 32). */
+  maxConnectionsPerSource?: number;
+  /** Time a TCP/TLS message may take from its first byte to its last (default 30 s). */
+  messageDeadlineMs?: number;
   /** Largest SIP message accepted; default 16 KiB. */
   maxMessageBytes?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
@@ -42,6 +46,8 @@ export interface SipReflector {
 
 /** A UDP reply is never more than this many times the size of the request that caused it. */
 export const MAX_UDP_AMPLIFICATION = 3;
+export const DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 32;
+export const DEFAULT_MESSAGE_DEADLINE_MS = 30_000;
 /** A connection whose peer does not read its replies is closed past this many unsent bytes. */
 const MAX_PENDING_WRITE_BYTES = 64 * 1024;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -56,6 +62,9 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   const allow = (address: string) => options.limiter?.allow(address) ?? true;
   const sockets = new Set<net.Socket>();
+  const maxPerSource = options.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE;
+  const messageDeadlineMs = options.messageDeadlineMs ?? DEFAULT_MESSAGE_DEADLINE_MS;
+  const connectionsBySource = new Map<string, number>();
 
   const udp = dgram.createSocket({ type: net.isIPv6(options.bind) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
   udp.on('error', (err) => log('sip.udp_error', { error: err.message }));
@@ -78,13 +87,43 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
   });
 
   const onStream = (socket: net.Socket, transport: SipTransport) => {
+    const source: SipSource = { transport, address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    // One host must not hold every connection slot: the listener-wide cap alone would let it.
+    const held = connectionsBySource.get(source.address) ?? 0;
+    if (held >= maxPerSource) {
+      log('sip.source_connection_limit', { transport, source: source.address, connections: held });
+      socket.destroy();
+      return;
+    }
+    connectionsBySource.set(source.address, held + 1);
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    let messageTimer: NodeJS.Timeout | undefined;
+    socket.on('close', () => {
+      sockets.delete(socket);
+      clearTimeout(messageTimer);
+      const left = (connectionsBySource.get(source.address) ?? 1) - 1;
+      if (left > 0) connectionsBySource.set(source.address, left);
+      else connectionsBySource.delete(source.address);
+    });
     socket.on('error', () => socket.destroy());
     socket.setTimeout(idleTimeoutMs, () => socket.destroy());
-    const source: SipSource = { transport, address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
     const framer = new SipStreamFramer(maxMessageBytes);
     socket.on('data', (chunk: Buffer) => {
+      onChunk(chunk);
+      // A message trickled in a byte at a time keeps resetting the idle timer (slowloris): give every
+      // message a deadline from its first byte instead.
+      if (framer.bufferedBytes === 0) {
+        clearTimeout(messageTimer);
+        messageTimer = undefined;
+      } else if (!messageTimer && !socket.destroyed) {
+        messageTimer = setTimeout(() => {
+          log('sip.message_too_slow', { transport, source: source.address, buffered: framer.bufferedBytes });
+          socket.destroy();
+        }, messageDeadlineMs);
+        messageTimer.unref();
+      }
+    });
+    const onChunk = (chunk: Buffer) => {
       for (const item of framer.push(chunk)) {
         if (item.kind === 'invalid') {
           log('sip.stream_invalid', { transport, source: source.address, reason: item.reason });
@@ -101,7 +140,7 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
         socket.write(Buffer.from(text, 'latin1'));
         if (socket.writableLength > MAX_PENDING_WRITE_BYTES) socket.destroy();
       }
-    });
+    };
   };
 
   const tcp = net.createServer((socket) => onStream(socket, 'tcp'));
