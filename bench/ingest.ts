@@ -111,7 +111,7 @@ function usageFigures(during: string, usage: WindowUsage): BenchFigure[] {
   return [
     { name: `server CPU during ${during}`, value: usage.serverCpu * 100, unit: '% of one core' },
     {
-      name: `server event loop busy during ${during}: main thread on a core ${pct(usage.serverMainRunning)}, waiting for a core ${pct(usage.serverMainWaitingForCore)}, rest blocked in synchronous calls (fsync)`,
+      name: `server event loop busy during ${during}: main thread on a core ${pct(usage.serverMainRunning)}, waiting for a core ${pct(usage.serverMainWaitingForCore)}, rest blocked in synchronous calls such as SQLite's fsync`,
       value: usage.serverLoopBusy * 100,
       unit: '% of the time',
     },
