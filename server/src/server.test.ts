@@ -8,6 +8,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { AGENT_NAMESPACE, PROTOCOL_VERSION, type AgentToServerEvents, type ServerToAgentEvents } from '@algwatch/protocol/events';
 import { parseServerConfig } from './config.js';
 import { startServer, type RunningServer } from './server.js';
+import { siteCommand } from './commands/site.js';
 
 describe('the composed server', () => {
   let dataDir: string;
@@ -43,6 +44,17 @@ describe('the composed server', () => {
     const reply = await agent.timeout(5_000).emitWithAck('hello', { protocol: PROTOCOL_VERSION, agentVersion: '0.1.0', hostname: 'desk-1' });
     expect(reply).toMatchObject({ ok: true, siteName: 'branch-1', config: { reflectorHost: '127.0.0.1', reflectorPorts: { sip: server.sip.ports.udp } } });
   });
+
+  it('pushes a schedule change and a run-now request made by the site command to the connected agent', async () => {
+    const config = new Promise<unknown>((resolve) => agent.once('config', resolve));
+    const runNow = new Promise<unknown>((resolve) => agent.once('runNow', resolve));
+    const quiet = { write: () => true };
+    expect(await siteCommand(['schedule', 'branch-1', '--stun-mapping', '*/10 * * * * *'], { dataDir, stdout: quiet, stderr: quiet })).toBe(0);
+    expect(await siteCommand(['run-now', 'branch-1', '--probes', 'stun-mapping,sip-alg'], { dataDir, stdout: quiet, stderr: quiet })).toBe(0);
+    // Servers poll for changes every 5 s (the command runs in another process in real life).
+    expect(await config).toMatchObject({ schedule: { stunMapping: '*/10 * * * * *' } });
+    expect(await runNow).toEqual({ probes: ['stun-mapping', 'sip-alg'] });
+  }, 15_000);
 
   it('shows a stored result on the status page, HTML-escaped', async () => {
     const startedAt = Date.now();

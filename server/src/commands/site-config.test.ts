@@ -75,6 +75,19 @@ describe.each(TEST_DATABASES)('site target, schedule and show on %s', (_label, c
     expect(unknown).toMatchObject({ code: 1, stderr: 'algwatch-server site: no site nowhere: see `site list`\n' });
   });
 
+  it('records a run-now request with the quick probes by default, and refuses an unknown probe', async () => {
+    expect((await run(['run-now', 'branch-1'], options)).stdout).toBe(
+      'site branch-1: asked its connected agents to run sip-alg, stun-mapping, nat-behavior now (within ~5 s)\n',
+    );
+    const store = await openRelationalStore(options);
+    const requests = await store.runNowRequestsSince('1970-01-01T00:00:00Z');
+    await store.close();
+    expect(requests.map((request) => request.probes)).toEqual([['sip-alg', 'stun-mapping', 'nat-behavior']]);
+    const unknown = await run(['run-now', 'branch-1', '--probes', 'sip-alg,ping'], options);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^algwatch-server site: unknown probe ping; known: sip-alg, stun-mapping/);
+  });
+
   it('shows the schedule and targets', async () => {
     const { code, stdout } = await run(['show', 'branch-1'], options);
     expect(code).toBe(0);

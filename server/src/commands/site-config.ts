@@ -7,19 +7,20 @@
  *   site schedule SITE [--sip-alg CRON] [--stun-mapping CRON] [--nat-behavior CRON]
  *                      [--binding-lifetime CRON] [--keepalive CRON]      ("" turns a probe off)
  *   site show SITE
+ *   site run-now SITE [--probes sip-alg,stun-mapping,...]   (default: the quick probes)
  * Each also takes --tenant NAME, --data-dir DIR and --database-url URL.
  */
 import { parseArgs } from 'node:util';
 import cron from 'node-cron';
 import { flagError } from '@algwatch/protocol/cli-flags';
-import { sipTargetSchema, type Schedule, type SipTarget } from '@algwatch/protocol/events';
+import { PROBE_NAMES, sipTargetSchema, type ProbeName, type Schedule, type SipTarget } from '@algwatch/protocol/events';
 import { openRelationalStore } from '../relational/open.js';
 import { RelationalError } from '../relational/relational-error.js';
 import type { SiteCommandOptions } from './site.js';
 
 export const SITE_CONFIG_USAGE =
   'site target add SITE NAME HOST[:PORT] [--transport udp|tcp|tls] [--keepalive options|crlf|both] | site target remove SITE NAME | ' +
-  'site schedule SITE [--sip-alg CRON] [--stun-mapping CRON] [--nat-behavior CRON] [--binding-lifetime CRON] [--keepalive CRON] | site show SITE';
+  'site schedule SITE [--sip-alg CRON] [--stun-mapping CRON] [--nat-behavior CRON] [--binding-lifetime CRON] [--keepalive CRON] | site show SITE | site run-now SITE [--probes NAME,...]';
 
 const SCHEDULE_FLAGS = {
   'sip-alg': 'sipAlg',
@@ -33,7 +34,7 @@ class UsageError extends Error {}
 
 /** isSiteConfigAction tells whether `site <action>` belongs to this command. */
 export function isSiteConfigAction(action: string | undefined): boolean {
-  return action === 'target' || action === 'schedule' || action === 'show';
+  return action === 'target' || action === 'schedule' || action === 'show' || action === 'run-now';
 }
 
 /** siteConfigCommand runs `site target|schedule|show ...`; 0 done, 1 refused, 2 bad usage or no database. */
@@ -82,6 +83,10 @@ export async function siteConfigCommand(argv: string[], options: SiteCommandOpti
         stdout.write(`site ${site.name}: schedule saved\n${formatSchedule(schedule)}`);
         return 0;
       }
+      case 'run-now':
+        await store.requestRunNow(site.id, parsed.probes);
+        stdout.write(`site ${site.name}: asked its connected agents to run ${parsed.probes.join(', ')} now (within ~5 s)\n`);
+        return 0;
       case 'show':
         stdout.write(`site ${site.name} (tenant ${site.tenantName})\nschedule:\n${formatSchedule(config.schedule)}targets:\n`);
         stdout.write(config.targets.length === 0 ? '  none (add one with `site target add`)\n' : config.targets.map((t) => `  ${describeTarget(t)}\n`).join(''));
@@ -106,6 +111,7 @@ function parse(argv: string[]) {
       'database-url': { type: 'string' },
       transport: { type: 'string' },
       keepalive: { type: 'string' },
+      probes: { type: 'string' },
       ...Object.fromEntries(Object.keys(SCHEDULE_FLAGS).filter((flag) => flag !== 'keepalive').map((flag) => [flag, { type: 'string' as const }])),
     },
   });
@@ -113,6 +119,13 @@ function parse(argv: string[]) {
   if (action === 'show') {
     if (rest.length !== 1) throw new UsageError('site show needs exactly one SITE');
     return { action: 'show' as const, site: rest[0]!, values };
+  }
+  if (action === 'run-now') {
+    if (rest.length !== 1) throw new UsageError('site run-now needs exactly one SITE');
+    const probes = (values.probes ?? 'sip-alg,stun-mapping,nat-behavior').split(',').map((name) => name.trim());
+    const unknown = probes.filter((name) => !(PROBE_NAMES as readonly string[]).includes(name));
+    if (unknown.length > 0) throw new UsageError(`unknown probe ${unknown.join(', ')}; known: ${PROBE_NAMES.join(', ')}`);
+    return { action: 'run-now' as const, site: rest[0]!, probes: probes as ProbeName[], values };
   }
   if (action === 'schedule') {
     if (rest.length !== 1) throw new UsageError('site schedule needs exactly one SITE');

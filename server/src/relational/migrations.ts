@@ -81,7 +81,22 @@ const configChangeStamp: Migration = {
   },
 };
 
+// "Run now" asked by an operator (`site run-now`) in another process; servers holding the site's
+// agents pick requests up by time, like config changes, and forward them.
+const runNowRequests: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('run_now_requests')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('site_id', 'text', (col) => col.notNull().references('sites.id').onDelete('cascade'))
+      .addColumn('probes', 'text', (col) => col.notNull())
+      .addColumn('requested_at', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema.createIndex('run_now_requests_time_idx').on('run_now_requests').column('requested_at').execute();
+  },
+};
+
 /** relationalMigrations is the ordered set the Migrator applies on open; names sort in order. */
 export const relationalMigrations: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_config_change_stamp': configChangeStamp }),
+  getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_config_change_stamp': configChangeStamp, '0003_run_now_requests': runNowRequests }),
 };

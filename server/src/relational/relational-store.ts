@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
   DEFAULT_SCHEDULE,
+  runNowSchema,
   scheduleSchema,
   sipTargetSchema,
   type Heartbeat,
+  type ProbeName,
   type Schedule,
   type SipTarget,
 } from '@algwatch/protocol/events';
@@ -281,6 +283,20 @@ export class RelationalStore {
   async sitesWithConfigChangedSince(since: string): Promise<string[]> {
     const rows = await this.db.selectFrom('sites').select('id').where('config_changed_at', '>=', since).execute();
     return rows.map((row) => row.id);
+  }
+
+  /** requestRunNow records an operator's "run these probes now" for a site's agents. */
+  async requestRunNow(siteId: string, probes: readonly ProbeName[]): Promise<void> {
+    await this.db
+      .insertInto('run_now_requests')
+      .values({ id: randomUUID(), site_id: siteId, probes: JSON.stringify(runNowSchema.parse({ probes }).probes), requested_at: new Date().toISOString() })
+      .execute();
+  }
+
+  /** runNowRequestsSince lists run-now requests made at or after `since` (ISO time), oldest first. */
+  async runNowRequestsSince(since: string): Promise<Array<{ id: string; siteId: string; probes: ProbeName[] }>> {
+    const rows = await this.db.selectFrom('run_now_requests').selectAll().where('requested_at', '>=', since).orderBy('requested_at').execute();
+    return rows.map((row) => ({ id: row.id, siteId: row.site_id, probes: runNowSchema.parse({ probes: JSON.parse(row.probes) }).probes }));
   }
 
   private async stampConfigChange(siteId: string): Promise<void> {

@@ -54,6 +54,14 @@ export interface SiteTargetsTable {
   keepalive: string;
 }
 
+export interface RunNowRequestsTable {
+  id: string;
+  site_id: string;
+  /** JSON array of probe names. */
+  probes: string;
+  requested_at: string;
+}
+
 export interface SiteScheduleTable {
   site_id: string;
   /** JSON of a protocol Schedule. */
@@ -68,4 +76,5 @@ export interface RelationalDatabase {
   seen_results: SeenResultsTable;
   site_targets: SiteTargetsTable;
   site_schedule: SiteScheduleTable;
+  run_now_requests: RunNowRequestsTable;
 }
