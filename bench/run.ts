@@ -6,11 +6,15 @@ import { formatFigure, type BenchFigure } from './figures.js';
 import { benchStunThroughput } from './stun-throughput.js';
 import { benchAlgVerdict } from './alg-verdict.js';
 import { benchBindingLifetime } from './binding-lifetime.js';
+import { benchIngest } from './ingest.js';
+import { benchAgentFootprint } from './agent-footprint.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'alg-verdict': benchAlgVerdict,
   stun: benchStunThroughput,
   'binding-lifetime': benchBindingLifetime,
+  ingest: benchIngest,
+  'agent-footprint': benchAgentFootprint,
 };
 
 const wanted = process.argv.slice(2);
