@@ -263,8 +263,9 @@ describe('SIP reflector', () => {
     await strict.close();
   });
 
-  it('reports the real ports and rejects with one line when a port is taken', async () => {
+  it('reports the real ports, UDP and TCP on one number, and rejects with one line when a port is taken', async () => {
     expect(reflector.ports.udp).toBeGreaterThan(0);
+    expect(reflector.ports.tcp).toBe(reflector.ports.udp); // agents are told one SIP port
     await expect(
       startSipReflector({ bind: '127.0.0.1', udpPort: 0, tcpPort: reflector.ports.tcp, tlsPort: 0, tls: { key, cert } }),
     ).rejects.toThrow(/^SIP reflector cannot listen on 127\.0\.0\.1: .*EADDRINUSE/);

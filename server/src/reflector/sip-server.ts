@@ -170,7 +170,13 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
       udp.once('error', reject);
       udp.bind(options.udpPort, options.bind, () => { udp.off('error', reject); resolve(); });
     });
-    await listen(tcp, options.bind, options.tcpPort);
+    if (options.udpPort === 0 && options.tcpPort === 0) {
+      // SIP serves UDP and TCP on one port number (RFC 3261 §18) and agents are told one port:
+      // with ephemeral ports, TCP takes the port UDP was given.
+      await listen(tcp, options.bind, udp.address().port);
+    } else {
+      await listen(tcp, options.bind, options.tcpPort);
+    }
     await listen(secure, options.bind, options.tlsPort);
   } catch (err) {
     await close();
