@@ -286,12 +286,13 @@ describe('agent gateway', () => {
     expect(fixture.logLines.filter((line) => line.msg === 'results batches rate limited')).toHaveLength(1);
   });
 
-  it('stops taking results from a connected agent once its token is revoked', async () => {
-    const fixture = await startGateway();
+  it('stops taking results from a connected agent once its token is revoked (after the recheck interval)', async () => {
+    const fixture = await startGateway({ tokenRecheckMs: 300 });
     const site = await relational.createSite('revoked-live', 'acme');
     const client = await connectAgent(fixture, site.token);
     expect(await sendResults(client, { results: [result()] })).toMatchObject({ ok: true });
     await relational.revokeSiteTokens(site.site.id);
+    await new Promise((resolve) => setTimeout(resolve, 350));
     const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
     expect(await sendResults(client, { results: [result()] })).toEqual({ ok: false, error: 'invalid agent token' });
     expect(await disconnected).toBe('io server disconnect');
