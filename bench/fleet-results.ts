@@ -3,7 +3,8 @@
  * (one sip_alg or stun_mapping point each, details shaped like the real probes'), the default
  * schedule's result rate, and the StoredPoints ingest makes of them (for the direct-write baseline).
  */
-import { randomUUID } from 'node:crypto';
+// Ids as the real agent makes them (time-ordered UUIDv7), so the server's indexes see real keys.
+import { newResultId } from '../agent/src/probes/result-id.js';
 import cron from 'node-cron';
 import { DEFAULT_SCHEDULE, type AgentConfig, type ProbeResultMessage } from '@algwatch/protocol/events';
 import { plannedRuns, SCHEDULE_SLOTS, type ScheduleSlot } from '../agent/src/daemon/scheduler.js';
@@ -15,7 +16,7 @@ const REFLECTOR = 'reflector.algwatch.test';
 export function sipAlgResult(startedAt: number, transport: 'udp' | 'tcp' | 'tls' = 'udp'): ProbeResultMessage {
   const rttMs = 18 + (startedAt % 97) / 10;
   return {
-    id: randomUUID(),
+    id: newResultId(),
     probe: 'sip-alg',
     target: REFLECTOR,
     startedAt,
@@ -37,7 +38,7 @@ export function stunMappingResult(startedAt: number): ProbeResultMessage {
   const rttMs = 11 + (startedAt % 89) / 10;
   const localPort = 40_000 + (startedAt % 20_000);
   return {
-    id: randomUUID(),
+    id: newResultId(),
     probe: 'stun-mapping',
     target: REFLECTOR,
     startedAt,
@@ -66,7 +67,7 @@ export function stunMappingResult(startedAt: number): ProbeResultMessage {
 /** natBehaviorResult is a nat-behavior run: endpoint-independent mapping, address-dependent filtering. */
 export function natBehaviorResult(startedAt: number): ProbeResultMessage {
   return {
-    id: randomUUID(),
+    id: newResultId(),
     probe: 'nat-behavior',
     target: REFLECTOR,
     startedAt,
@@ -86,7 +87,7 @@ export function natBehaviorResult(startedAt: number): ProbeResultMessage {
 /** bindingLifetimeResult is a binding-lifetime run that found a 120-180 s UDP binding. */
 export function bindingLifetimeResult(startedAt: number): ProbeResultMessage {
   return {
-    id: randomUUID(),
+    id: newResultId(),
     probe: 'binding-lifetime',
     target: REFLECTOR,
     startedAt,

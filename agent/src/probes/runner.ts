@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newResultId } from './result-id.js';
 import { z } from 'zod';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import type { Probe, ProbeTarget } from './probe.js';
@@ -37,7 +37,7 @@ export async function runProbe<Options, Detail>(
   const started = performance.now();
   const timeout = AbortSignal.timeout(run.timeoutMs ?? probe.timeoutMs);
   const signal = run.signal ? AbortSignal.any([timeout, run.signal]) : timeout;
-  const base = { id: randomUUID(), probe: probe.name, target, startedAt };
+  const base = { id: newResultId(), probe: probe.name, target, startedAt };
   try {
     const parsed = probe.optionsSchema.parse({ ...probe.defaults, ...options });
     const outcome = await raceAbort(probe.run({ signal, progress: run.progress ?? (() => {}) }, target, parsed), signal);
