@@ -24,6 +24,8 @@ export async function benchIngest(): Promise<BenchFigure[]> {
   const rig = await startIngestRig();
   try {
     const flood = await measureThroughput(rig);
+    // ALGWATCH_BENCH_INGEST=flood skips the 10,000-agent phase (quicker while tuning throughput).
+    if (process.env.ALGWATCH_BENCH_INGEST === 'flood') return throughputFigures(flood);
     const fleet = await measureFleet(rig);
     return [...throughputFigures(flood), ...fleetFigures(fleet)];
   } finally {

@@ -27,6 +27,7 @@ import { SourceRateLimiter } from '../reflector/rate-limit.js';
 import type { Site } from '../relational/relational-store.js';
 import { describeIssues } from './describe-issues.js';
 import { ingestResults, type IngestDeps } from './ingest-results.js';
+import { SeenResultsBatcher } from './seen-results-batcher.js';
 
 /** AGENT_SERVER_OPTIONS are the socket.io Server options the agent gateway relies on. */
 export const AGENT_SERVER_OPTIONS = { maxHttpBufferSize: MAX_MESSAGE_BYTES } satisfies Partial<ServerOptions>;
@@ -83,7 +84,9 @@ type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<strin
 const siteRoom = (siteId: string) => `site:${siteId}`;
 
 /** attachAgentGateway registers authentication and the agent event handlers on `io.of('/agent')`. */
-export function attachAgentGateway(io: Server, deps: AgentGatewayDeps): AgentGateway {
+export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): AgentGateway {
+  // Concurrent batches of all connected agents are marked seen together, one statement per flush.
+  const deps: AgentGatewayDeps = { seenResults: new SeenResultsBatcher(gatewayDeps.relational), ...gatewayDeps };
   const namespace = io.of(AGENT_NAMESPACE) as unknown as AgentNamespace;
   const rate = deps.resultsRate ?? DEFAULT_RESULTS_RATE;
 

@@ -28,6 +28,8 @@ export interface IngestDeps {
   timeSeries: TimeSeriesStore;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   onResults?: ResultsFanOut;
+  /** Where results are marked seen: the store itself, or a SeenResultsBatcher in front of it. */
+  seenResults?: Pick<RelationalStore, 'markResultsSeen'>;
 }
 
 /** IngestSource is who sent a batch, as established by the token, never by the payload. */
@@ -86,7 +88,7 @@ export async function ingestResults(deps: IngestDeps, source: IngestSource, payl
     // Stored first, marked seen second: a crash in between costs a harmless rewrite, never a loss.
     const points = [...byId.values()].flatMap((result) => storedPoints(source, result));
     if (points.length > 0) await deps.timeSeries.write(points);
-    const newlySeen = await deps.relational.markResultsSeen(source.site.id, ids);
+    const newlySeen = await (deps.seenResults ?? deps.relational).markResultsSeen(source.site.id, ids);
     fresh = newlySeen.map((id) => byId.get(id) as ProbeResultMessage);
   } catch (error) {
     deps.log.error({ ...logFields, err: error }, 'results batch not stored');

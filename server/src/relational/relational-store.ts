@@ -209,6 +209,30 @@ export class RelationalStore {
     return inserted.map((row) => row.result_id);
   }
 
+  /**
+   * markManyResultsSeen is markResultsSeen for the batches of several sites in one statement (ingest
+   * coalesces concurrent batches: one statement per flush instead of one per batch). Returns the
+   * (site, id) pairs that were new.
+   */
+  async markManyResultsSeen(batches: ReadonlyArray<{ siteId: string; ids: readonly string[] }>): Promise<Array<{ siteId: string; resultId: string }>> {
+    const receivedAt = new Date().toISOString();
+    const rows = new Map<string, { site_id: string; result_id: string; received_at: string }>();
+    for (const { siteId, ids } of batches) for (const id of ids) rows.set(`${siteId} ${id}`, { site_id: siteId, result_id: id, received_at: receivedAt });
+    const fresh: Array<{ siteId: string; resultId: string }> = [];
+    const all = [...rows.values()];
+    // SQLite allows 32,766 bound values per statement: 3 per row.
+    for (let start = 0; start < all.length; start += 5_000) {
+      const inserted = await this.db
+        .insertInto('seen_results')
+        .values(all.slice(start, start + 5_000))
+        .onConflict((oc) => oc.columns(['site_id', 'result_id']).doNothing())
+        .returning(['site_id', 'result_id'])
+        .execute();
+      for (const row of inserted) fresh.push({ siteId: row.site_id, resultId: row.result_id });
+    }
+    return fresh;
+  }
+
   /** pruneSeenResults forgets ids received before `before` (older than any agent outbox retries); returns how many. */
   async pruneSeenResults(before: Date): Promise<number> {
     const result = await this.db.deleteFrom('seen_results').where('received_at', '<', before.toISOString()).executeTakeFirst();
