@@ -35,7 +35,8 @@ export async function benchAgentFootprint(): Promise<BenchFigure[]> {
     server = await startCliServer(join(dataDir, 'server'));
     const agentLog: string[] = [];
     const spawnedAt = Date.now();
-    const agent = spawn(process.execPath, [AGENT_BIN, 'run', '--server', server.httpUrl, '--data-dir', join(dataDir, 'agent'), '--agent-id', 'footprint-agent'], {
+    // The launcher itself, as `algwatch-agent run` starts it: its shebang carries the agent's Node flags.
+    const agent = spawn(AGENT_BIN, ['run', '--server', server.httpUrl, '--data-dir', join(dataDir, 'agent'), '--agent-id', 'footprint-agent'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: withoutAlgwatchVariables({ ALGWATCH_TOKEN: token }),
     });

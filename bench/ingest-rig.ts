@@ -83,7 +83,7 @@ export interface IngestServer {
 
 async function startIngestServer(dataDir: string, influxUrl: string): Promise<IngestServer> {
   const child = fork(new URL('./servers/ingest-server.ts', import.meta.url), [dataDir, influxUrl], {
-    execArgv: ['--import', 'tsx', ...(process.env.ALGWATCH_BENCH_SERVER_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.ALGWATCH_BENCH_SERVER_PROFILE] : [])],
+    execArgv: ['--import', 'tsx', ...(process.env.ALGWATCH_BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(process.env.ALGWATCH_BENCH_SERVER_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.ALGWATCH_BENCH_SERVER_PROFILE] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -14,7 +14,9 @@ import { FleetProcess, type FleetReport } from './fleet-process.js';
 import { floodResult, storedPoints } from './fleet-results.js';
 import { INFLUX_DATABASE, influxCount, usageSnapshot, windowUsage, type IngestRig, type WindowUsage } from './ingest-rig.js';
 
-export const FLOOD = { sites: 50, agentsPerSite: 10, batchSize: 50, warmupMs: 3_000, windowMs: 15_000 } as const;
+// Batches of 200: what an agent sends when it flushes its outbox (MAX_RESULTS_PER_BATCH), which is
+// when a server sees floods (after an outage, every agent catches up at once).
+export const FLOOD = { sites: 50, agentsPerSite: 10, batchSize: 200, warmupMs: 3_000, windowMs: 15_000 } as const;
 const FLOOD_MEASUREMENTS = [
   { measurement: 'sip_alg', field: 'rtt_ms' },
   { measurement: 'stun_mapping', field: 'rtt_ms' },

@@ -7,8 +7,10 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
-import { parseServerConfig } from '../../server/src/config.js';
-import { startServer } from '../../server/src/server.js';
+// The compiled server, as `algwatch-server` runs it (npm run bench builds first), not tsx's
+// on-the-fly transform of the sources.
+import { parseServerConfig } from '../../server/dist/config.js';
+import { startServer } from '../../server/dist/server.js';
 
 /** IngestServerUsage is the server process's answer to any IPC message once it is ready. */
 export interface IngestServerUsage {
