@@ -59,7 +59,8 @@ async function localSiteToken(relational: RelationalStore, dataDir: string): Pro
 }
 
 function startLocalAgent(serverUrl: string, token: string, dataDir: string): ChildProcess {
-  return spawn(process.execPath, [AGENT_BIN, 'run', '--server', serverUrl, '--data-dir', dataDir, '--agent-id', hostname()], {
+  // The same Node flags as the launcher's shebang (agent/bin/algwatch-agent.js), with this Node.
+  return spawn(process.execPath, ['--jitless', '--no-expose-wasm', AGENT_BIN, 'run', '--server', serverUrl, '--data-dir', dataDir, '--agent-id', hostname()], {
     // The token goes through the environment, not argv, so `ps` does not show it.
     env: { ...process.env, ALGWATCH_TOKEN: token },
     stdio: ['ignore', 'inherit', 'inherit'],
