@@ -8,6 +8,7 @@
  * TimeSeriesStore stores a repeated point once), while marking first could lose the result forever.
  */
 import type { Logger } from 'pino';
+import { readProbeResult } from '@algwatch/protocol/result-check';
 import { z } from 'zod';
 import {
   MAX_RESULTS_PER_BATCH,
@@ -68,7 +69,9 @@ export async function ingestResults(deps: IngestDeps, source: IngestSource, payl
   for (const [index, raw] of envelope.data.results.entries()) {
     // The measurement schema refuses tags a measurement does not declare, tenant/site/agent included:
     // a point claiming another site is refused here, before anything is stored.
-    const parsed = probeResultSchema.safeParse(raw);
+    // The fast check takes well-formed results; anything else gets zod's verdict and message.
+    const result = readProbeResult(raw);
+    const parsed = result ? { success: true as const, data: result } : probeResultSchema.safeParse(raw);
     if (!parsed.success) {
       rejected.push({ id: rawId(raw), error: `invalid result results.${index}: ${describeIssues(parsed.error)}` });
     } else if (!byId.has(parsed.data.id)) {
