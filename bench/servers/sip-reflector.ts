@@ -2,8 +2,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSipReflector } from '../../server/src/reflector/sip-server.js';
-import { loadOrCreateTlsCertificate } from '../../server/src/reflector/tls-certificate.js';
+import { startSipReflector } from '../../server/dist/reflector/sip-server.js';
+import { loadOrCreateTlsCertificate } from '../../server/dist/reflector/tls-certificate.js';
 import { reportReady } from './child.js';
 
 const tls = await loadOrCreateTlsCertificate(await mkdtemp(join(tmpdir(), 'algwatch-bench-')));
