@@ -12,6 +12,7 @@ export default defineConfig({
     ],
   },
   test: {
+    reporters: ['default', './test/plain-summary-reporter.ts'],
     include: ['protocol/src/**/*.test.ts', 'agent/src/**/*.test.ts', 'server/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
