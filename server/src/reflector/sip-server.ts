@@ -81,9 +81,8 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
       log('sip.reply_too_large', { source: source.address, request: packet.length, reply: bytes.length });
       return;
     }
-    udp.send(bytes, remote.port, remote.address, (err) => {
-      if (err) log('sip.udp_send_failed', { source: source.address, error: err.message });
-    });
+    // No callback: dgram then tries a synchronous send first; a failure is the socket's 'error' event.
+    udp.send(bytes, remote.port, remote.address);
   });
 
   const onStream = (socket: net.Socket, transport: SipTransport) => {
