@@ -141,6 +141,9 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     });
     const configWatch = watchSiteConfigChanges(relational, agents, log);
     closers.push(async () => configWatch.stop());
+    const pruning = setInterval(() => void pruneSeenResults(relational, log), SEEN_RESULTS_PRUNE_EVERY_MS);
+    pruning.unref();
+    closers.push(async () => clearInterval(pruning));
     const httpPort = await listen(http, config.httpPort, config.httpBind);
     // Order matters on the way down: stop taking results before the stores close.
     closers.push(async () => {
@@ -156,6 +159,23 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/**
+ * Result ids are kept to recognise resends. An agent's outbox resends within hours, at worst days;
+ * past SEEN_RESULTS_KEEP_MS a resend is stored again as the same point (harmless) and fanned out
+ * again, which bounds the table instead of letting it grow forever.
+ */
+const SEEN_RESULTS_KEEP_MS = 35 * 24 * 3600 * 1000;
+const SEEN_RESULTS_PRUNE_EVERY_MS = 6 * 3600 * 1000;
+
+async function pruneSeenResults(relational: RelationalStore, log: Logger): Promise<void> {
+  try {
+    const pruned = await relational.pruneSeenResults(new Date(Date.now() - SEEN_RESULTS_KEEP_MS));
+    if (pruned > 0) log.info({ pruned }, 'forgot result ids older than 35 days');
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not prune old result ids');
   }
 }
 
