@@ -42,8 +42,12 @@ export function renderHumanReport(report: CheckReport): string {
     lines.push('No problems found: SIP passes untouched and NAT bindings behave.');
   } else {
     lines.push(`Problems (${report.problems.length})`);
+    const advised = new Set<string>();
     for (const problem of report.problems) {
-      lines.push(`  ${problem.severity.toUpperCase()}: ${problem.summary}`, `    what to do: ${problem.remediation}`);
+      // The same advice twice (ALG on UDP and on TCP) is printed once: it is long, and it is one fix.
+      const advice = advised.has(problem.remediation) ? 'as above' : problem.remediation;
+      advised.add(problem.remediation);
+      lines.push(`  ${problem.severity.toUpperCase()}: ${problem.summary}`, `    what to do: ${advice}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -70,4 +70,15 @@ describe('renderHumanReport', () => {
     expect(text).toContain('CRITICAL: SIP ALG is rewriting SIP over UDP');
     expect(text).toContain('behind NAT: public 203.0.113.1:40000');
   });
+
+  it('prints the same advice once when the ALG rewrites both UDP and TCP', () => {
+    const sipAlg = { udp: rewritten, tcp: rewritten, tls: clean };
+    const report: CheckReport = {
+      version: 1, server: '203.0.113.10', startedAt: '2026-11-25T21:00:00.000Z', durationMs: 1500,
+      sipAlg, nat: coneNat, bindingLifetime: null, problems: findProblems(sipAlg, coneNat, null),
+    };
+    const text = renderHumanReport(report);
+    expect(text.match(/Turn SIP ALG off/g)).toHaveLength(1);
+    expect(text).toContain('CRITICAL: SIP ALG is rewriting SIP over TCP (outbound and inbound: Via, Contact)\n    what to do: as above');
+  });
 });
