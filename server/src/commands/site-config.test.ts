@@ -1,19 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SCHEDULE } from '@algwatch/protocol/events';
 import { openRelationalStore } from '../relational/open.js';
+import { runSiteCommand } from './test-site-command.js';
 import { TEST_DATABASES, type TestDatabase } from '../relational/test-databases.js';
-import { siteCommand, type SiteCommandOptions } from './site.js';
+import type { SiteCommandOptions } from './site.js';
 
-async function run(argv: string[], options: Omit<SiteCommandOptions, 'stdout' | 'stderr'>) {
-  let stdout = '';
-  let stderr = '';
-  const code = await siteCommand(argv, {
-    ...options,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+const run = runSiteCommand;
 
 describe.each(TEST_DATABASES)('site target, schedule and show on %s', (_label, createDatabase) => {
   let database: TestDatabase;

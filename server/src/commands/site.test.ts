@@ -1,24 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRelationalStore } from '../relational/open.js';
+import { runSiteCommand } from './test-site-command.js';
 import { TEST_DATABASES, type TestDatabase } from '../relational/test-databases.js';
-import { SITE_USAGE, siteCommand, type SiteCommandOptions } from './site.js';
+import { SITE_USAGE, type SiteCommandOptions } from './site.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-async function run(argv: string[], options: Omit<SiteCommandOptions, 'stdout' | 'stderr'>): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await siteCommand(argv, {
-    ...options,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+const run = runSiteCommand;
 
 describe.each(TEST_DATABASES)('site command on %s', (_label, createDatabase) => {
   let database: TestDatabase;
