@@ -74,7 +74,15 @@ async function migrate(db: Kysely<RelationalDatabase>, dialect: 'sqlite' | 'post
     // schema so two algwatch schemas in one PostgreSQL database never see each other's migrations.
     const migrationTableSchema = dialect === 'postgres' ? await currentSchema(db) : undefined;
     const migrator = new Migrator({ db, provider: relationalMigrations, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
-    const { error, results } = await migrator.migrateToLatest();
+    let { error, results } = await migrator.migrateToLatest();
+    // Before migrating, kysely lists every table of every schema in the database (pg_catalog); if
+    // another schema's tables are dropped during that query it fails with "relation ... does not
+    // exist" for a table that is not ours (seen with test schemas dropped in parallel). A failure
+    // before any migration ran is therefore retried.
+    for (let attempt = 1; error !== undefined && dialect === 'postgres' && !results?.some((r) => r.status === 'Error') && attempt <= 3; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      ({ error, results } = await migrator.migrateToLatest());
+    }
     if (error !== undefined) {
       const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'setup';
       throw new RelationalError('MIGRATION_FAILED', `relational migration ${failed} failed: ${errorMessage(error)}`);
