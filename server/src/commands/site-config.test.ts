@@ -46,7 +46,7 @@ describe.each(TEST_DATABASES)('site target, schedule and show on %s', (_label, c
     expect((await run(['target', 'remove', 'branch-1', 'trunk'], options)).code).toBe(0);
     expect((await agentConfig()).config.targets).toEqual([{ name: 'pbx', host: '198.51.100.51', port: 5070, transport: 'tcp', keepalive: 'crlf' }]);
     const missing = await run(['target', 'remove', 'branch-1', 'trunk'], options);
-    expect(missing).toMatchObject({ code: 1, stderr: 'algwatch-server site: site branch-1 has no target named trunk\n' });
+    expect(missing, missing.stderr).toMatchObject({ code: 1, stderr: 'algwatch-server site: site branch-1 has no target named trunk\n' });
   });
 
   it('changes only the schedule slots given, and "" turns a probe off', async () => {
