@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metricPointSchema } from '@algwatch/protocol/measurements';
-import { startSipReflector, type SipReflector } from '../../../server/src/reflector/sip-server.js';
-import { loadOrCreateTlsCertificate } from '../../../server/src/reflector/tls-certificate.js';
+import { useSipReflector } from '../../../test/helpers/sip-reflector.js';
 import { crlfKeepaliveProbe, type CrlfKeepaliveOptions } from './crlf-keepalive.js';
 import { runProbe } from './runner.js';
 
@@ -20,22 +16,11 @@ async function startTcpPeer(onData: (socket: net.Socket, chunk: Buffer) => void)
 }
 
 describe('crlf-keepalive probe', () => {
-  let dataDir: string;
-  let reflector: SipReflector;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'algwatch-crlf-'));
-    const { key, cert } = await loadOrCreateTlsCertificate(dataDir);
-    reflector = await startSipReflector({ bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert } });
-  });
-  afterAll(async () => {
-    await reflector?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const reflector = useSipReflector();
 
   for (const transport of ['tcp', 'tls'] as const) {
     it(`gets the CRLF pong for a CRLFCRLF ping over ${transport.toUpperCase()}`, async () => {
-      const run = await ping(reflector.ports[transport], { transport });
+      const run = await ping(reflector().ports[transport], { transport });
       expect(run.detail).toMatchObject({ result: 'ok', pong: true });
       expect(run.success).toBe(true);
       const point = metricPointSchema.parse(run.points[0]);

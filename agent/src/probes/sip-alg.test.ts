@@ -1,13 +1,9 @@
 import dgram from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metricPointSchema } from '@algwatch/protocol/measurements';
 import { parseSipMessage, sipHeaderValue, SipStreamFramer } from '@algwatch/protocol/sip';
-import { startSipReflector, type SipReflector } from '../../../server/src/reflector/sip-server.js';
-import { loadOrCreateTlsCertificate } from '../../../server/src/reflector/tls-certificate.js';
+import { useSipReflector } from '../../../test/helpers/sip-reflector.js';
 import { runProbe } from './runner.js';
 import { sipAlgProbe, type SipAlgOptions } from './sip-alg.js';
 
@@ -105,22 +101,11 @@ function check(port: number, options: Partial<SipAlgOptions>) {
 }
 
 describe('sip-alg probe', () => {
-  let dataDir: string;
-  let reflector: SipReflector;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'algwatch-sipalg-'));
-    const { key, cert } = await loadOrCreateTlsCertificate(dataDir);
-    reflector = await startSipReflector({ bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert } });
-  });
-  afterAll(async () => {
-    await reflector?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const reflector = useSipReflector();
 
   for (const transport of ['udp', 'tcp', 'tls'] as const) {
     it(`reports clean over ${transport.toUpperCase()} when nothing rewrites SIP`, async () => {
-      const run = await check(reflector.ports[transport], { transport });
+      const run = await check(reflector().ports[transport], { transport });
       expect(run.error).toBeUndefined();
       expect(run.detail).toMatchObject({ status: 'clean', rewrites: [] });
       expect(run.detail?.rttMs).toBeGreaterThan(0);
@@ -136,7 +121,7 @@ describe('sip-alg probe', () => {
 
   for (const transport of ['udp', 'tcp'] as const) {
     it(`detects an ALG rewriting Via, Contact and SDP c= both ways over ${transport.toUpperCase()}`, async () => {
-      const relay = transport === 'udp' ? await startUdpAlgRelay(reflector.ports.udp) : await startTcpAlgRelay(reflector.ports.tcp);
+      const relay = transport === 'udp' ? await startUdpAlgRelay(reflector().ports.udp) : await startTcpAlgRelay(reflector().ports.tcp);
       try {
         const run = await check(relay.port, { transport });
         const report = run.detail!;

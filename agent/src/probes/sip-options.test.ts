@@ -4,11 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metricPointSchema } from '@algwatch/protocol/measurements';
 import { parseSipMessage, sipHeaderValue } from '@algwatch/protocol/sip';
-import { startSipReflector, type SipReflector } from '../../../server/src/reflector/sip-server.js';
-import { loadOrCreateTlsCertificate } from '../../../server/src/reflector/tls-certificate.js';
+import { useSipReflector } from '../../../test/helpers/sip-reflector.js';
 import { runProbe } from './runner.js';
 import { sipOptionsProbe, type SipOptionsOptions } from './sip-options.js';
 
@@ -32,22 +31,11 @@ async function startUdpPeer(status: string, answers: (cseq: number) => boolean =
 }
 
 describe('sip-options probe', () => {
-  let dataDir: string;
-  let reflector: SipReflector;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'algwatch-sipopt-'));
-    const { key, cert } = await loadOrCreateTlsCertificate(dataDir);
-    reflector = await startSipReflector({ bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert } });
-  });
-  afterAll(async () => {
-    await reflector?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const reflector = useSipReflector();
 
   for (const transport of ['udp', 'tcp', 'tls'] as const) {
     it(`reports ok, the RTT and the public address:port from Via received/rport over ${transport.toUpperCase()}`, async () => {
-      const run = await ping(reflector.ports[transport], { transport });
+      const run = await ping(reflector().ports[transport], { transport });
       expect(run.detail).toMatchObject({ result: 'ok', statusCode: 200, lossPct: 0, publicAddress: '127.0.0.1' });
       expect(run.detail?.publicPort).toBeGreaterThan(0);
       expect(run.success).toBe(true);
@@ -97,6 +85,7 @@ describe('sip-options probe', () => {
   });
 
   it('gets ok from a real SIP peer (SIPp answering OPTIONS)', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'algwatch-sipp-'));
     const scenario = path.join(dataDir, 'options-uas.xml');
     await writeFile(scenario, SIPP_OPTIONS_UAS);
     const port = await freeUdpPort();
@@ -113,6 +102,7 @@ describe('sip-options probe', () => {
     } finally {
       if (sipp.exitCode === null && !spawnError) sipp.kill();
       if (!spawnError) await exited;
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
