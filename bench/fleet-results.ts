@@ -5,7 +5,6 @@
  */
 // Ids as the real agent makes them (time-ordered UUIDv7), so the server's indexes see real keys.
 import { newResultId } from '../agent/src/probes/result-id.js';
-import cron from 'node-cron';
 import { DEFAULT_SCHEDULE, type AgentConfig, type ProbeResultMessage } from '@algwatch/protocol/events';
 import { plannedRuns, SCHEDULE_SLOTS, type ScheduleSlot } from '../agent/src/daemon/scheduler.js';
 import type { StoredPoint } from '../server/src/storage/time-series.js';
@@ -146,21 +145,33 @@ export interface SlotRate {
 }
 
 /**
- * defaultScheduleRates reads DEFAULT_SCHEDULE with node-cron (as the agent's scheduler does) and
- * counts each slot's runs with the agent's own plannedRuns, for a site without SIP targets (the
- * keep-alive slot then runs nothing; each target adds 1-2 results per 30 s).
+ * The period of each default schedule slot. node-cron 3 (the agent's) has no next-run API, so the
+ * bench states the periods and refuses to run when DEFAULT_SCHEDULE no longer says the same.
+ */
+const DEFAULT_PERIODS: Record<ScheduleSlot, { expression: string; periodMs: number }> = {
+  sipAlg: { expression: '*/5 * * * *', periodMs: 5 * 60_000 },
+  stunMapping: { expression: '* * * * *', periodMs: 60_000 },
+  natBehavior: { expression: '0 * * * *', periodMs: 3_600_000 },
+  bindingLifetime: { expression: '0 */6 * * *', periodMs: 6 * 3_600_000 },
+  keepalive: { expression: '*/30 * * * * *', periodMs: 30_000 },
+};
+
+/**
+ * defaultScheduleRates takes each DEFAULT_SCHEDULE slot's period and counts its runs with the
+ * agent's own plannedRuns, for a site without SIP targets (the keep-alive slot then runs nothing;
+ * each target adds 1-2 results per 30 s).
  */
 export function defaultScheduleRates(): SlotRate[] {
   const config: AgentConfig = { schedule: DEFAULT_SCHEDULE, targets: [], reflectorHost: REFLECTOR };
   const rates: SlotRate[] = [];
   for (const slot of SCHEDULE_SLOTS) {
+    const known = DEFAULT_PERIODS[slot];
+    if (known.expression !== DEFAULT_SCHEDULE[slot]) {
+      throw new Error(`DEFAULT_SCHEDULE.${slot} is now "${DEFAULT_SCHEDULE[slot]}"; update its period in bench/fleet-results.ts`);
+    }
     const resultsPerTick = plannedRuns(slot, config).length;
-    if (resultsPerTick === 0 || config.schedule[slot] === '') continue;
-    const task = cron.createTask(config.schedule[slot], () => undefined);
-    const [first, second] = task.getNextRuns(2);
-    void task.destroy();
-    if (!first || !second) continue;
-    rates.push({ slot, periodMs: second.getTime() - first.getTime(), resultsPerTick });
+    if (resultsPerTick === 0) continue;
+    rates.push({ slot, periodMs: known.periodMs, resultsPerTick });
   }
   return rates;
 }

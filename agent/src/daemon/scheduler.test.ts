@@ -14,6 +14,7 @@ function config(schedule: Partial<Schedule>, targets: AgentConfig['targets'] = [
 }
 
 interface Started {
+  at: number;
   probe: string;
   host: string;
   options: Record<string, unknown>;
@@ -27,7 +28,7 @@ function recordingProbe(name: string, started: Started[], workMs = 0, active = {
     defaults: {},
     timeoutMs: 10_000,
     async run(ctx, target, options) {
-      started.push({ probe: name, host: target.host, options });
+      started.push({ at: Date.now(), probe: name, host: target.host, options });
       active.now += 1;
       active.max = Math.max(active.max, active.now);
       try {
@@ -100,6 +101,41 @@ describe('Scheduler', () => {
     expect(log.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toContain(
       'schedule: stunMapping probes still running at the next tick; skipped that tick',
     );
+  });
+
+  it('delays each tick by at most a tenth of the slot period, so a short period stays near its period', async () => {
+    const started: Started[] = [];
+    scheduler = new Scheduler({
+      probes: { 'stun-mapping': recordingProbe('stun-mapping', started) },
+      onRun: () => undefined,
+      log: memoryLogger(),
+      maxRandomDelayMs: 5_000,
+    });
+    await scheduler.apply(config({ stunMapping: '*/2 * * * * *' }));
+    await sleep(9_000);
+    // Once the 2 s period is known, each run waits < 200 ms after its tick, not up to 5 s, and every
+    // tick runs exactly once: consecutive runs stay about 2 s apart.
+    expect(started.length).toBeGreaterThanOrEqual(4);
+    const gaps = started.slice(2).map((run, i) => run.at - started[i + 1]!.at);
+    for (const gap of gaps) expect(Math.abs(gap - 2_000)).toBeLessThan(450);
+  });
+
+  it('after the event loop stalled, runs once at the next tick instead of once per missed tick', async () => {
+    const started: Started[] = [];
+    const log = memoryLogger();
+    scheduler = new Scheduler({ probes: { 'stun-mapping': recordingProbe('stun-mapping', started) }, onRun: () => undefined, log, maxRandomDelayMs: 0 });
+    await scheduler.apply(config({ stunMapping: '* * * * * *' }));
+    await sleep(1_500);
+    const stallEnds = Date.now() + 4_000;
+    while (Date.now() < stallEnds) {
+      // a synchronous stall: no timer of node-cron's runs meanwhile
+    }
+    const afterStall = started.length;
+    await sleep(1_500);
+    // Four ticks were missed; at most the two regular ticks after the stall run, not a burst of six.
+    expect(started.length - afterStall).toBeGreaterThanOrEqual(1);
+    expect(started.length - afterStall).toBeLessThanOrEqual(3);
+    expect(log.lines.filter((line) => line.level === 'warn')).toEqual([]);
   });
 
   it('replaces every task when the server pushes a new config', async () => {

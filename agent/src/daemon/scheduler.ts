@@ -1,11 +1,17 @@
 /**
  * The scheduler turns the server's Schedule into node-cron tasks, one per slot (sipAlg, stunMapping,
  * natBehavior, bindingLifetime, keepalive), and each tick into probe runs through `runProbe`. A slot
- * never overlaps itself (node-cron's `noOverlap`, plus the same guard for `runNow`), a small random
- * delay spreads a fleet's probes off the exact minute, and a new config replaces every task without
- * a restart.
+ * never overlaps itself (one guard for ticks and `runNow`), a small random delay spreads a fleet's
+ * probes off the exact minute, and a new config replaces every task without a restart.
+ *
+ * node-cron is pinned to 3.0.3, not 4.x: 4.x reads the wall clock through Intl.DateTimeFormat on
+ * every tick even without a time zone, which pages in about 5 MB of ICU data and costs the agent
+ * 7 MB of RSS in all (bench/agent-footprint.ts; the agent's goal is < 60 MB). 3.x only does so when
+ * given a time zone, and the agent schedules in the box's local time. What 4.x adds (no overlap,
+ * random delay) is done here.
  */
-import type { ScheduledTask, TaskOptions } from 'node-cron';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ScheduledTask } from 'node-cron';
 import type { AgentConfig, ProbeName, Schedule } from '@algwatch/protocol/events';
 import type { Probe, ProbeTarget } from '../probes/probe.js';
 import { runProbe, type ProbeRun } from '../probes/runner.js';
@@ -90,6 +96,8 @@ export class Scheduler {
   private tasks: ScheduledTask[] = [];
   private config: AgentConfig | null = null;
   private readonly busy = new Map<ScheduleSlot, Promise<void>>();
+  private readonly lastTickAt = new Map<ScheduleSlot, number>();
+  private readonly pendingTicks = new Map<ScheduleSlot, number>();
   private readonly missingWarned = new Set<string>();
   private readonly shutdown = new AbortController();
 
@@ -97,7 +105,7 @@ export class Scheduler {
 
   /** apply stops the tasks of the previous config and starts one task per enabled slot of `config`. */
   async apply(config: AgentConfig): Promise<void> {
-    const cron = await import('node-cron');
+    const cron = (await import('node-cron')).default;
     this.stopTasks();
     this.config = config;
     if (this.shutdown.signal.aborted) return;
@@ -108,15 +116,13 @@ export class Scheduler {
         this.options.log.warn(`schedule: ${slot} "${expression}" is not a valid cron expression; ${slot} probes are off until the server sends a valid one`);
         continue;
       }
-      const taskOptions: TaskOptions = {
-        name: slot,
-        noOverlap: true,
-        maxRandomDelay: this.randomDelayFor(cron.createTask(expression, () => undefined)),
-        logger: cronLogger(this.options.log),
-      };
-      const task = cron.createTask(expression, () => this.runSlot(slot), taskOptions);
-      task.on('execution:overlap', () => {
-        this.options.log.warn(`schedule: ${slot} probes still running at the next tick; skipped that tick`);
+      // node-cron 3 polls once a second and, without recoverMissedExecutions, drops a tick whenever
+      // its timer drifts past a whole second; onCronFire folds what the catch-up adds. The name keys
+      // node-cron's global task list, so a new config replaces the old entries there.
+      const task = cron.schedule(expression, (firedAt) => this.onCronFire(slot, firedAt instanceof Date ? firedAt.getTime() : Date.now()), {
+        scheduled: false,
+        recoverMissedExecutions: true,
+        name: `algwatch-${slot}`,
       });
       task.start();
       this.tasks.push(task);
@@ -141,17 +147,54 @@ export class Scheduler {
   }
 
   private stopTasks(): void {
-    for (const task of this.tasks) void task.destroy();
+    for (const task of this.tasks) task.stop();
     this.tasks = [];
+    this.lastTickAt.clear();
+    this.pendingTicks.clear();
   }
 
-  private runSlot(slot: ScheduleSlot, only?: ReadonlySet<ProbeName>): Promise<void> {
+  /**
+   * onCronFire folds everything node-cron reports in one poll into one tick. With
+   * recoverMissedExecutions its poll fires once for each matching second it missed: one for a
+   * drifted timer, thousands after a suspended box or a blocked event loop. One run catches up.
+   */
+  private onCronFire(slot: ScheduleSlot, firedAt: number): void {
+    const pending = this.pendingTicks.get(slot);
+    this.pendingTicks.set(slot, Math.max(pending ?? 0, firedAt));
+    if (pending !== undefined) return;
+    setImmediate(() => {
+      const tickAt = this.pendingTicks.get(slot);
+      this.pendingTicks.delete(slot);
+      if (tickAt !== undefined) this.onTick(slot, tickAt);
+    });
+  }
+
+  /**
+   * onTick starts a slot's runs after its random delay, unless the slot's previous runs still go on.
+   * node-cron 3's next poll fires again for the second it just fired for: each second counts once.
+   */
+  private onTick(slot: ScheduleSlot, tickAt: number): void {
+    const previousTickAt = this.lastTickAt.get(slot);
+    if (previousTickAt !== undefined && Math.floor(previousTickAt / 1000) === Math.floor(tickAt / 1000)) return;
+    this.lastTickAt.set(slot, tickAt);
+    if (this.busy.has(slot)) {
+      this.options.log.warn(`schedule: ${slot} probes still running at the next tick; skipped that tick`);
+      return;
+    }
+    void this.runSlot(slot, undefined, this.randomDelayMs(previousTickAt === undefined ? undefined : tickAt - previousTickAt));
+  }
+
+  private runSlot(slot: ScheduleSlot, only?: ReadonlySet<ProbeName>, delayMs = 0): Promise<void> {
     const running = this.busy.get(slot);
     if (running) {
       this.options.log.debug(`schedule: ${slot} already running; not starting it again`);
       return running;
     }
-    const work = this.runPlanned(slot, only).finally(() => this.busy.delete(slot));
+    const work = (async () => {
+      // The delay counts as running: a tick or runNow meanwhile joins this run instead of adding one.
+      if (delayMs > 0) await sleep(delayMs, undefined, { signal: this.shutdown.signal }).catch(() => undefined);
+      await this.runPlanned(slot, only);
+    })().finally(() => this.busy.delete(slot));
     this.busy.set(slot, work);
     return work;
   }
@@ -179,22 +222,13 @@ export class Scheduler {
     );
   }
 
-  /** randomDelayFor caps the jitter at a tenth of the slot's period, so a 30 s keep-alive stays near 30 s. */
-  private randomDelayFor(probeTask: ScheduledTask): number {
-    const [first, second] = probeTask.getNextRuns(2);
-    void probeTask.destroy();
-    const periodMs = first && second ? second.getTime() - first.getTime() : 60_000;
-    return Math.max(0, Math.min(this.options.maxRandomDelayMs ?? 5_000, Math.floor(periodMs / 10)));
+  /**
+   * randomDelayMs spreads a fleet's runs off the exact tick: up to maxRandomDelayMs, and at most a
+   * tenth of the slot's period (measured between its last two ticks) so a 30 s keep-alive stays near
+   * 30 s. A slot's first tick has no period yet and waits at most a second.
+   */
+  private randomDelayMs(periodMs: number | undefined): number {
+    const capMs = Math.min(this.options.maxRandomDelayMs ?? 5_000, periodMs === undefined ? 1_000 : Math.floor(periodMs / 10));
+    return capMs > 0 ? Math.floor(Math.random() * capMs) : 0;
   }
-}
-
-/** cronLogger keeps node-cron's own messages out of stdout: our overlap line says it better. */
-function cronLogger(log: Logger): NonNullable<TaskOptions['logger']> {
-  const text = (message: string | Error) => (message instanceof Error ? message.message : message);
-  return {
-    info: (message) => log.debug(`node-cron: ${message}`),
-    warn: (message) => log.debug(`node-cron: ${message}`),
-    error: (message) => log.error(`node-cron: ${text(message)}`),
-    debug: (message) => log.debug(`node-cron: ${text(message)}`),
-  };
 }
