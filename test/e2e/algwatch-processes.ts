@@ -16,7 +16,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = join(REPO, 'server/bin/algwatch-server.js');
 const AGENT_BIN = join(REPO, 'agent/bin/algwatch-agent.js');
 /** The launchers import the compiled CLIs; without them every e2e test would fail for one reason. */
-const BUILT = [join(REPO, 'server/dist/cli.js'), join(REPO, 'agent/dist/cli.js')];
+const BUILT = [join(REPO, 'server/dist/cli.js'), join(REPO, 'agent/dist/bundle/algwatch-agent.js')];
 
 /** The pino line the server logs once every listener (SIP, TLS, STUN, HTTP) is up. */
 const SERVER_READY = /algwatch server listening/;
@@ -28,14 +28,14 @@ export const SERVER_HTTP_PORT = 8080;
  */
 export function assertBuilt(): void {
   const missing = BUILT.filter((file) => !existsSync(file));
-  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run \`npx tsc -b\` in the repository root first`);
+  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` in the repository root first`);
   if (staleWarned) return;
   const stale = ['protocol', 'agent', 'server'].filter(
     (workspace) => newestMtime(join(REPO, workspace, 'src'), /(?<!\.test)\.ts$/) > newestMtime(join(REPO, workspace, 'dist'), /\.js$/),
   );
   if (stale.length > 0) {
     staleWarned = true;
-    console.warn(`e2e: ${stale.join(', ')} sources are newer than dist/: run \`npx tsc -b\` to test the current code`);
+    console.warn(`e2e: ${stale.join(', ')} sources are newer than dist/: run \`npm run build\` to test the current code`);
   }
 }
 

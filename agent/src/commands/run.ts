@@ -63,7 +63,8 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 async function readAgentVersion(): Promise<string> {
   try {
-    // src/commands/run.ts and dist/commands/run.js both sit two levels under agent/.
+    // src/commands/run.ts, dist/commands/run.js and the bundle dist/bundle/algwatch-agent.js all sit
+    // two levels under agent/.
     const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
     return (JSON.parse(text) as { version?: string }).version ?? '0.0.0';
   } catch {
