@@ -7,7 +7,6 @@
 import { newResultId } from '../agent/src/probes/result-id.js';
 import { DEFAULT_SCHEDULE, type AgentConfig, type ProbeResultMessage } from '@algwatch/protocol/events';
 import { plannedRuns, SCHEDULE_SLOTS, type ScheduleSlot } from '../agent/src/daemon/scheduler.js';
-import type { StoredPoint } from '../server/src/storage/time-series.js';
 
 const REFLECTOR = 'reflector.algwatch.test';
 
@@ -128,15 +127,6 @@ export function floodResult(baseMs: number, n: number): ProbeResultMessage {
 }
 
 /** storedPoints is what ingest stores for a result: the agent's points plus the token's tags. */
-export function storedPoints(result: ProbeResultMessage, ingestTags: { tenant: string; site: string; agent: string }): StoredPoint[] {
-  return result.points.map((point) => ({
-    measurement: point.measurement,
-    tags: { ...point.tags, ...ingestTags },
-    fields: point.fields,
-    timestampMs: result.startedAt,
-  }));
-}
-
 /** SlotRate is one schedule slot's period and how many results each of its ticks produces. */
 export interface SlotRate {
   slot: ScheduleSlot;

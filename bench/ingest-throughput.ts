@@ -11,7 +11,8 @@ import { createInfluxClient, ensureInfluxSchema } from '../server/src/storage/in
 import { writeDirect } from '../server/src/storage/influx-store.js';
 import type { StoredPoint } from '../server/src/storage/time-series.js';
 import { FleetProcess, type FleetReport } from './fleet-process.js';
-import { floodResult, storedPoints } from './fleet-results.js';
+import { floodResult } from './fleet-results.js';
+import { pointsOfResult } from '../server/src/ingest/ingest-results.js';
 import { INFLUX_DATABASE, influxCount, usageSnapshot, windowUsage, type IngestRig, type WindowUsage } from './ingest-rig.js';
 
 // Batches of 200: what an agent sends when it flushes its outbox (MAX_RESULTS_PER_BATCH), which is
@@ -68,7 +69,7 @@ export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> 
   fleet.logins.forEach((login, index) => {
     const tags = { tenant: fleet.tenant, site: fleet.siteOf[index]!, agent: login.agentId };
     const acked = report.ackedByAgent[login.agentId] ?? 0;
-    for (let n = 0; n < acked; n++) points.push(...storedPoints(floodResult(baseMs, n), tags));
+    for (let n = 0; n < acked; n++) points.push(...pointsOfResult(floodResult(baseMs, n), tags));
   });
   const { influx } = createInfluxClient(`${rig.influxd.url}/${DIRECT_DATABASE}`);
   await ensureInfluxSchema(influx, DIRECT_DATABASE);

@@ -46,6 +46,15 @@ export const ALG_MAPPING: ValueMapping = {
   },
 };
 
+/** RUN_MAPPING shows probe_run's `success` as words. */
+export const RUN_MAPPING: ValueMapping = {
+  type: 'value',
+  options: {
+    true: { text: 'ran', color: GREEN, index: 0 },
+    false: { text: 'failed', color: RED, index: 1 },
+  },
+};
+
 /** NAT_CODE_MAPPING turns `mapping_code` / `filtering_code` back into RFC 4787 behaviour names. */
 export const NAT_CODE_MAPPING: ValueMapping = {
   type: 'value',

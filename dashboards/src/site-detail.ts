@@ -11,6 +11,7 @@ import {
   NAT_CODE_MAPPING,
   ORANGE,
   RED,
+  RUN_MAPPING,
   dashboard,
   rename,
   stateTimelinePanel,
@@ -26,6 +27,7 @@ const natBehavior = measurement('nat_behavior');
 const bindingLifetime = measurement('binding_lifetime');
 const sipOptions = measurement('sip_options');
 const crlfKeepalive = measurement('crlf_keepalive');
+const probeRun = measurement('probe_run');
 
 export function siteDetail(): Dashboard {
   const byTarget = perInterval(stunMapping.tag('target'));
@@ -201,6 +203,19 @@ export function siteDetail(): Dashboard {
         },
         { points: true },
       ),
+      stateTimelinePanel({
+        title: 'Probe runs',
+        description:
+          'Whether each probe ran and got its answer (probe_run, one point per result). Red where a run failed: timed out, got no answer (e.g. STUN blocked) or could not start; the probe panels above have a gap there.',
+        gridPos: { x: 0, y: 45, w: 24, h: 6 },
+        queries: [
+          {
+            query: `SELECT last(${probeRun.field('success')}) FROM ${probeRun.raw} WHERE ${scope()} GROUP BY ${perInterval(probeRun.tag('probe'), probeRun.tag('transport'))} fill(none)`,
+            alias: '$tag_probe $tag_transport',
+          },
+        ],
+        defaults: { mappings: [RUN_MAPPING] },
+      }),
     ],
   });
 }

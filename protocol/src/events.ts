@@ -74,6 +74,8 @@ export const probeResultSchema = z.object({
   id: z.string().uuid(),
   probe: z.enum(PROBE_NAMES),
   target: z.string().max(300),
+  /** The run's SIP transport, for probes that take one: it tells apart the runs of one tick. */
+  transport: z.enum(SIP_TRANSPORTS).optional(),
   startedAt: z.number().int().positive(),
   durationMs: z.number().nonnegative(),
   success: z.boolean(),

@@ -74,10 +74,26 @@ export const MEASUREMENTS = {
       pong: 'boolean',
     },
   },
+  // One point per result, written by ingest from the result itself (never sent by an agent), like
+  // blackbox_exporter's probe_success: a run that failed, timed out or got no answer leaves no
+  // probe point, and without this a blocked STUN port would be a gap on a dashboard, not a value.
+  probe_run: {
+    tags: ['probe', 'target', 'transport'],
+    fields: {
+      success: 'boolean',
+      duration_ms: 'float',
+    },
+  },
 } as const satisfies Record<string, MeasurementSchema>;
 
 export type MeasurementName = keyof typeof MEASUREMENTS;
 export const MEASUREMENT_NAMES = Object.keys(MEASUREMENTS) as MeasurementName[];
+
+/** The measurements only ingest writes; a point an agent sends in one of them is refused. */
+export const INGEST_MEASUREMENTS: ReadonlySet<MeasurementName> = new Set(['probe_run']);
+/** The measurements probes write, the ones a result's points may name. */
+export type ProbeMeasurementName = Exclude<MeasurementName, 'probe_run'>;
+export const PROBE_MEASUREMENT_NAMES = MEASUREMENT_NAMES.filter((name) => !INGEST_MEASUREMENTS.has(name)) as ProbeMeasurementName[];
 
 export const NAT_BEHAVIOURS = [
   'unknown',
@@ -94,7 +110,7 @@ export function natBehaviourCode(behaviour: NatBehaviour): number {
 
 export const metricPointSchema = z
   .object({
-    measurement: z.enum(MEASUREMENT_NAMES as [MeasurementName, ...MeasurementName[]]),
+    measurement: z.enum(PROBE_MEASUREMENT_NAMES as [ProbeMeasurementName, ...ProbeMeasurementName[]]),
     tags: z.record(z.string().max(64), z.string().max(256)),
     fields: z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(1024)])),
   })

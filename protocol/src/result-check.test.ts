@@ -7,6 +7,7 @@ function validResult(): Record<string, unknown> {
     id: '019ab3c2-7f10-7abc-8def-0123456789ab',
     probe: 'sip-alg',
     target: 'reflector.example.net',
+    transport: 'udp',
     startedAt: 1_795_640_000_000,
     durationMs: 12.5,
     success: true,
@@ -26,9 +27,10 @@ function* mutants(): Generator<unknown> {
   const values: unknown[] = [
     undefined, null, 0, -1, 1.5, 2 ** 53, Number.NaN, '', 'x'.repeat(301), 'x'.repeat(1025), true, [], {}, 'sip-alg', 'udp',
     '019ab3c2-7f10-7abc-8def-0123456789AB', '00000000-0000-0000-0000-000000000000', 'tenant', 'site', 'rtt_ms', 'nat_behavior',
+    'tls', 'sctp', 'probe_run',
   ];
   const paths: string[][] = [
-    ['id'], ['probe'], ['target'], ['startedAt'], ['durationMs'], ['success'], ['error'], ['points'], ['detail'], ['extra'],
+    ['id'], ['probe'], ['target'], ['transport'], ['startedAt'], ['durationMs'], ['success'], ['error'], ['points'], ['detail'], ['extra'],
     ['points', '0'], ['points', '0', 'measurement'], ['points', '0', 'tags'], ['points', '0', 'fields'], ['points', '0', 'extra'],
     ['points', '0', 'tags', 'transport'], ['points', '0', 'tags', 'site'], ['points', '0', 'tags', 'x'.repeat(65)],
     ['points', '0', 'fields', 'rtt_ms'], ['points', '0', 'fields', 'rewrites_outbound'], ['points', '0', 'fields', 'alg_detected'],

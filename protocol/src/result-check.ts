@@ -5,22 +5,25 @@
  * (that only costs time), never the reverse: a test holds it to zod on valid and mutated results.
  * Zod's generic walk was an eighth of the server's CPU at 15,000 results/s.
  */
+import { SIP_TRANSPORTS } from './check-report.js';
 import { PROBE_NAMES, type ProbeResultMessage } from './events.js';
-import { fieldValueMatches, MEASUREMENTS, type MeasurementName, type MeasurementSchema } from './measurements.js';
+import { fieldValueMatches, INGEST_MEASUREMENTS, MEASUREMENTS, type MeasurementName, type MeasurementSchema } from './measurements.js';
 
-const RESULT_KEYS = new Set(['id', 'probe', 'target', 'startedAt', 'durationMs', 'success', 'error', 'points', 'detail']);
+const RESULT_KEYS = new Set(['id', 'probe', 'target', 'transport', 'startedAt', 'durationMs', 'success', 'error', 'points', 'detail']);
 const POINT_KEYS = new Set(['measurement', 'tags', 'fields']);
 const PROBES: ReadonlySet<string> = new Set(PROBE_NAMES);
+const TRANSPORTS: ReadonlySet<string> = new Set(SIP_TRANSPORTS);
 // Stricter than zod's uuid (versions 1-8, RFC variant): what passes here passes there.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 export function readProbeResult(raw: unknown): ProbeResultMessage | null {
   if (!isPlainObject(raw)) return null;
   for (const key in raw) if (!RESULT_KEYS.has(key)) return null;
-  const { id, probe, target, startedAt, durationMs, success, error, points } = raw;
+  const { id, probe, target, transport, startedAt, durationMs, success, error, points } = raw;
   if (typeof id !== 'string' || !UUID.test(id)) return null;
   if (typeof probe !== 'string' || !PROBES.has(probe)) return null;
   if (typeof target !== 'string' || target.length > 300) return null;
+  if ('transport' in raw && !TRANSPORTS.has(transport as string)) return null;
   if (typeof startedAt !== 'number' || !Number.isSafeInteger(startedAt) || startedAt <= 0) return null;
   if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) return null;
   if (typeof success !== 'boolean') return null;
@@ -35,7 +38,7 @@ function isValidPoint(point: unknown): boolean {
   if (!isPlainObject(point)) return false;
   for (const key in point) if (!POINT_KEYS.has(key)) return false;
   const { measurement, tags, fields } = point;
-  if (typeof measurement !== 'string' || !Object.hasOwn(MEASUREMENTS, measurement)) return false;
+  if (typeof measurement !== 'string' || !Object.hasOwn(MEASUREMENTS, measurement) || INGEST_MEASUREMENTS.has(measurement as MeasurementName)) return false;
   const schema: MeasurementSchema = MEASUREMENTS[measurement as MeasurementName];
   if (!isPlainObject(tags) || !isPlainObject(fields)) return false;
   for (const tag in tags) {

@@ -164,9 +164,12 @@ describe.runIf(netns)('agent daemon to InfluxDB through a router with the kernel
     const produced = producedResults([...agentOutputs, agent!.stderr()]);
     const expected = new Map<string, number>();
     for (const result of produced) for (const measurement of result.measurements) expected.set(measurement, (expected.get(measurement) ?? 0) + 1);
-    // While the server was down STUN got no answer (no point); SIP ALG results say "blocked".
+    // While the server was down STUN got no answer (no stun_mapping point); SIP ALG results say "blocked".
     expect(expected.get('sip_alg') ?? 0).toBeGreaterThan(6);
     expect(expected.get('stun_mapping') ?? 0).toBeGreaterThan(6);
+    // Ingest writes one probe_run point per result, the failed ones included: it counts results.
+    expect(produced.length).toBeGreaterThan(expected.get('stun_mapping')!);
+    expected.set('probe_run', produced.length);
 
     const stored = await eventually('InfluxDB to hold every produced result', 60_000, async () => {
       const counts = new Map<string, number>();
@@ -181,5 +184,8 @@ describe.runIf(netns)('agent daemon to InfluxDB through a router with the kernel
       throw new Error(`${err.message}: produced ${JSON.stringify(Object.fromEntries(expected))}, stored ${JSON.stringify(counts)}`);
     });
     expect(Object.fromEntries(stored)).toEqual(Object.fromEntries(expected));
+    // The STUN runs that got no answer while the server was down are there as failed runs.
+    const failedStun = await influx.query(`SELECT * FROM probe_run WHERE probe = 'stun-mapping' AND success = false`);
+    expect(failedStun.length).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -38,6 +38,7 @@ export function toResultMessage(run: ProbeRun<unknown>, log: Logger): ProbeResul
     id: run.id,
     probe: run.probe as ProbeName,
     target: targetLabel(run.target).slice(0, 300),
+    ...(run.transport ? { transport: run.transport } : {}),
     startedAt: Math.round(run.startedAt),
     durationMs: Math.max(0, run.durationMs),
     success: run.success,

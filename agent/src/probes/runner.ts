@@ -1,5 +1,6 @@
 import { newResultId } from './result-id.js';
 import { z } from 'zod';
+import { SIP_TRANSPORTS, type SipTransport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import type { Probe, ProbeTarget } from './probe.js';
 
@@ -8,6 +9,8 @@ export interface ProbeRun<Detail> {
   id: string;
   probe: string;
   target: ProbeTarget;
+  /** The SIP transport the run used, for probes that take one (from its options). */
+  transport?: SipTransport;
   startedAt: number;
   durationMs: number;
   success: boolean;
@@ -37,7 +40,8 @@ export async function runProbe<Options, Detail>(
   const started = performance.now();
   const timeout = AbortSignal.timeout(run.timeoutMs ?? probe.timeoutMs);
   const signal = run.signal ? AbortSignal.any([timeout, run.signal]) : timeout;
-  const base = { id: newResultId(), probe: probe.name, target, startedAt };
+  const transport = (options as { transport?: unknown }).transport;
+  const base = { id: newResultId(), probe: probe.name, target, startedAt, ...(isSipTransport(transport) ? { transport } : {}) };
   try {
     const parsed = probe.optionsSchema.parse({ ...probe.defaults, ...options });
     const outcome = await raceAbort(probe.run({ signal, progress: run.progress ?? (() => {}) }, target, parsed), signal);
@@ -46,6 +50,10 @@ export async function runProbe<Options, Detail>(
     const error = signal.aborted && timeout.aborted ? `timed out after ${run.timeoutMs ?? probe.timeoutMs} ms` : oneLine(err);
     return { ...base, durationMs: performance.now() - started, success: false, error, detail: null, points: [] };
   }
+}
+
+function isSipTransport(value: unknown): value is SipTransport {
+  return (SIP_TRANSPORTS as readonly unknown[]).includes(value);
 }
 
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -119,6 +119,9 @@ function connected(client: AgentClient): Promise<AgentClient> {
   });
 }
 
+/** probePoints are the stored points the probes sent, without the probe_run point ingest adds per result. */
+const probePoints = (fixture: Fixture) => [...fixture.series.points.values()].filter((point) => point.measurement !== 'probe_run');
+
 const connectAgent = (fixture: Fixture, token = acme.token, agentId = 'pbx-box') => connected(agent(fixture, { token, agentId }));
 
 function result(overrides: Partial<ProbeResultMessage> = {}): ProbeResultMessage {
@@ -187,13 +190,17 @@ describe('agent gateway', () => {
     const sent = [result(), result({ success: false, error: 'no answer', points: [] })];
     expect(await sendResults(client, { results: sent })).toEqual({ ok: true, accepted: sent.map((r) => r.id) });
 
+    const ingestTags = { tenant: 'acme', site: 'acme-hq', agent: 'pbx-box' };
     expect([...fixture.series.points.values()]).toEqual([
       {
         measurement: 'stun_mapping',
-        tags: { target: 'reflector', result: 'success', tenant: 'acme', site: 'acme-hq', agent: 'pbx-box' },
+        tags: { target: 'reflector', result: 'success', ...ingestTags },
         fields: sent[0]?.points[0]?.fields,
         timestampMs: sent[0]?.startedAt,
       },
+      { measurement: 'probe_run', tags: { probe: 'stun-mapping', target: 'reflector', ...ingestTags }, fields: { success: true, duration_ms: 12 }, timestampMs: sent[0]?.startedAt },
+      // The failed run has no probe point of its own: probe_run is what shows it on a dashboard.
+      { measurement: 'probe_run', tags: { probe: 'stun-mapping', target: 'reflector', ...ingestTags }, fields: { success: false, duration_ms: 12 }, timestampMs: sent[1]?.startedAt },
     ]);
     expect(fixture.fannedOut).toEqual([{ site: acme.site, results: sent, agentId: 'pbx-box' }]);
   });
@@ -206,7 +213,7 @@ describe('agent gateway', () => {
     const second = await sendResults(client, batch);
     expect(second).toEqual(first);
     expect(second).toEqual({ ok: true, accepted: batch.results.map((r) => r.id) });
-    expect(fixture.series.points.size).toBe(2);
+    expect(probePoints(fixture).length).toBe(2);
     expect(fixture.fannedOut.flatMap((f) => f.results.map((r) => r.id))).toEqual(batch.results.map((r) => r.id));
   });
 
@@ -225,7 +232,7 @@ describe('agent gateway', () => {
       ],
     });
     expect(resultsAckSchema.safeParse(reply).success).toBe(true);
-    expect(fixture.series.points.size).toBe(1);
+    expect(probePoints(fixture).length).toBe(1);
     expect(fixture.fannedOut.flatMap((f) => f.results.map((r) => r.id))).toEqual([good.id]);
     expect(await relational.unseenResultIds(acme.site.id, [bad.id])).toEqual([bad.id]);
     expect(fixture.logLines.filter((line) => line.msg === 'rejected results')).toHaveLength(1);
@@ -236,7 +243,7 @@ describe('agent gateway', () => {
     const client = await connectAgent(fixture);
     expect(await sendResults(client, 'not a batch')).toEqual({ ok: false, error: 'invalid results batch: Invalid input: expected object, received string' });
     expect(await sendResults(client, { results: [] })).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid results batch: results: Too small/) });
-    expect(fixture.series.points.size).toBe(0);
+    expect(probePoints(fixture).length).toBe(0);
     expect(fixture.logLines.filter((line) => line.msg === 'rejected results batch')).toHaveLength(2);
   });
 
@@ -253,8 +260,17 @@ describe('agent gateway', () => {
       accepted: [good.id],
       rejected: [{ id: forged.id, error: expect.stringMatching(/^invalid result results\.1: points\.0: unknown tag stun_mapping\.site/) }],
     });
-    expect([...fixture.series.points.values()].map((p) => [p.tags.site, p.timestampMs])).toEqual([['acme-hq', good.startedAt]]);
+    expect(probePoints(fixture).map((p) => [p.tags.site, p.timestampMs])).toEqual([['acme-hq', good.startedAt]]);
     expect(await relational.unseenResultIds(acme.site.id, [forged.id])).toEqual([forged.id]);
+  });
+
+  it('refuses a result carrying a probe_run point: only ingest writes those', async () => {
+    const fixture = await startGateway();
+    const client = await connectAgent(fixture);
+    const forged = result({ points: [{ measurement: 'probe_run', tags: { probe: 'sip-alg', target: 'reflector' }, fields: { success: true, duration_ms: 1 } }] as never });
+    const reply = await sendResults(client, { results: [forged] });
+    expect(reply).toMatchObject({ ok: true, accepted: [], rejected: [{ id: forged.id, error: expect.stringMatching(/^invalid result results\.0: points\.0\.measurement: /) }] });
+    expect(fixture.series.points.size).toBe(0);
   });
 
   it('rejects a batch of more results than MAX_RESULTS_PER_BATCH and stores nothing', async () => {
@@ -263,7 +279,7 @@ describe('agent gateway', () => {
     const results = Array.from({ length: MAX_RESULTS_PER_BATCH + 1 }, () => result());
     const reply = await sendResults(client, { results });
     expect(reply).toMatchObject({ ok: false, error: expect.stringMatching(/^invalid results batch: results: Too big/) });
-    expect(fixture.series.points.size).toBe(0);
+    expect(probePoints(fixture).length).toBe(0);
   });
 
   it('drops a connection that sends a message larger than MAX_MESSAGE_BYTES, storing nothing', async () => {
@@ -272,7 +288,7 @@ describe('agent gateway', () => {
     const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
     client.emit('results', { results: [result({ detail: 'x'.repeat(MAX_MESSAGE_BYTES) })] }, () => {});
     expect(await disconnected).toBe('transport close');
-    expect(fixture.series.points.size).toBe(0);
+    expect(probePoints(fixture).length).toBe(0);
   });
 
   it('refuses results batches beyond the per-connection rate and logs that once', async () => {
@@ -282,7 +298,7 @@ describe('agent gateway', () => {
     expect(await sendResults(client, { results: [result()] })).toMatchObject({ ok: true });
     const refused = [await sendResults(client, { results: [result()] }), await sendResults(client, { results: [result()] })];
     for (const reply of refused) expect(reply).toMatchObject({ ok: false, error: expect.stringMatching(/^rate limited: /) });
-    expect(fixture.series.points.size).toBe(2);
+    expect(probePoints(fixture).length).toBe(2);
     expect(fixture.logLines.filter((line) => line.msg === 'results batches rate limited')).toHaveLength(1);
   });
 
@@ -296,7 +312,7 @@ describe('agent gateway', () => {
     const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
     expect(await sendResults(client, { results: [result()] })).toEqual({ ok: false, error: 'invalid agent token' });
     expect(await disconnected).toBe('io server disconnect');
-    expect(fixture.series.points.size).toBe(1);
+    expect(probePoints(fixture).length).toBe(1);
   });
 
   it('records heartbeats as the agent`s last heartbeat', async () => {

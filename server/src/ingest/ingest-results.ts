@@ -116,12 +116,26 @@ function rawId(raw: unknown): string {
 }
 
 function storedPoints(source: IngestSource, result: ProbeResultMessage): StoredPoint[] {
-  return result.points.map((point) => ({
+  return pointsOfResult(result, { tenant: source.site.tenantName, site: source.site.name, agent: source.agentId });
+}
+
+/** pointsOfResult is what ingest stores of one result: the probe's points and the probe_run point. */
+export function pointsOfResult(result: ProbeResultMessage, ingestTags: { tenant: string; site: string; agent: string }): StoredPoint[] {
+  // Ingest tags last: they come from the token and win over anything the point carries.
+  const points: StoredPoint[] = result.points.map((point) => ({
     measurement: point.measurement,
-    // Ingest tags last: they come from the token and win over anything the point carries.
-    tags: { ...point.tags, tenant: source.site.tenantName, site: source.site.name, agent: source.agentId },
+    tags: { ...point.tags, ...ingestTags },
     fields: point.fields,
     // The probe's own start time: a result delivered late from an outbox lands where it happened.
     timestampMs: result.startedAt,
   }));
+  points.push({
+    measurement: 'probe_run',
+    // transport: the three sip-alg runs of one tick share probe, target and often the millisecond,
+    // and InfluxDB keeps one point per series and time.
+    tags: { probe: result.probe, target: result.target, ...(result.transport ? { transport: result.transport } : {}), ...ingestTags },
+    fields: { success: result.success, duration_ms: Math.round(result.durationMs * 1000) / 1000 },
+    timestampMs: result.startedAt,
+  });
+  return points;
 }
