@@ -75,7 +75,8 @@ export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> 
   await ensureInfluxSchema(influx, DIRECT_DATABASE);
   const started = performance.now();
   await writeDirect(influx, points, 5000, DIRECT_DATABASE);
-  const directPerSecond = points.length / ((performance.now() - started) / 1000);
+  // Per result, like the server's figure: each result is its probe's point and ingest's probe_run point.
+  const directPerSecond = report.acked / ((performance.now() - started) / 1000);
   const directFound = await influxCount(rig.influxd.url, DIRECT_DATABASE, FLOOD_MEASUREMENTS, `tenant = 'bench-flood'`);
 
   return { agents: fleet.logins.length, resultsPerSecond, usage, acked: report.acked, foundInInflux, report, directPerSecond, directFound };

@@ -52,8 +52,8 @@ function throughputFigures(flood: Awaited<ReturnType<typeof measureThroughput>>)
       goal: '≥ 20,000 (what 20,000/s on one core needs)',
       met: flood.resultsPerSecond / flood.usage.serverCpu >= 20_000,
     },
-    { name: 'flood results found in InfluxDB by COUNT', value: flood.foundInInflux, unit: 'results', baseline: flood.acked, baselineName: 'acked by the server' },
-    { name: 'writeDirect points found in InfluxDB by COUNT', value: flood.directFound, unit: 'points', baseline: flood.acked, baselineName: 'written' },
+    { name: 'flood results found in InfluxDB by COUNT of their probe points', value: flood.foundInInflux, unit: 'results', baseline: flood.acked, baselineName: 'acked by the server' },
+    { name: 'writeDirect results found in InfluxDB by COUNT of their probe points', value: flood.directFound, unit: 'results', baseline: flood.acked, baselineName: 'written' },
     ...usageFigures('the flood window', flood.usage),
     ...latencyFigures('flood', flood.report),
   ];
