@@ -1,7 +1,7 @@
 /**
  * The agent daemon's footprint on a site's box: the real `algwatch-agent run` against the real
  * server (embedded storage, reflectors on free non-standard ports of a fresh loopback address) on the
- * server's DEFAULT schedule, measured from /proc after it settled: RSS (goal < 60 MB) and CPU (goal
+ * server's DEFAULT schedule, with two SIP targets for the keep-alives (UDP and TLS), measured from /proc after it settled: RSS (goal < 60 MB) and CPU (goal
  * < 1 % of one core). Baseline: an idle `node -e "setInterval(() => {}, 1000)"` measured the same
  * way over the same window.
  */
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { BenchFigure } from './figures.js';
-import { AGENT_BIN, enrollSite, readLines, startCliServer, stopProcess, withoutAlgwatchVariables, type CliServer } from './cli-server.js';
+import { addSiteTarget, AGENT_BIN, enrollSite, readLines, startCliServer, stopProcess, withoutAlgwatchVariables, type CliServer } from './cli-server.js';
 import { processMemoryBytes, processRunSeconds } from './proc-usage.js';
 
 const SETTLE_MS = 15_000;
@@ -33,6 +33,10 @@ export async function benchAgentFootprint(): Promise<BenchFigure[]> {
   try {
     const token = await enrollSite('footprint', join(dataDir, 'server'));
     server = await startCliServer(join(dataDir, 'server'));
+    // A site's keep-alive slot watches its own SIP peers; the reflector stands in for a PBX on UDP
+    // (OPTIONS every 30 s) and a trunk on TLS (OPTIONS and CRLF every 30 s, one more TLS session).
+    await addSiteTarget('footprint', 'pbx', `${server.bind}:${server.sipPort}`, 'udp', join(dataDir, 'server'));
+    await addSiteTarget('footprint', 'trunk', `${server.bind}:${server.tlsPort}`, 'tls', join(dataDir, 'server'));
     const agentLog: string[] = [];
     const spawnedAt = Date.now();
     // The launcher itself, as `algwatch-agent run` starts it: its shebang carries the agent's Node flags.
@@ -116,7 +120,11 @@ function storedResults(serverDataDir: string, sinceMs: number): string {
     const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>;
     const counts: string[] = [];
     for (const { name } of tables) {
-      const rows = db.prepare(`SELECT result, count(*) AS n FROM "${name}" WHERE time_ms >= ? GROUP BY result`).all(sinceMs) as Array<{ result: string; n: number }>;
+      const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as Array<{ name: string }>).map((column) => column.name);
+      // Probe measurements say how each run went in their `result` tag; probe_run in `success`.
+      const outcome = columns.includes('result') ? 'result' : columns.includes('success') ? `probe || ':' || iif(success, 'ok', 'failed')` : null;
+      if (!outcome) continue;
+      const rows = db.prepare(`SELECT ${outcome} AS result, count(*) AS n FROM "${name}" WHERE time_ms >= ? GROUP BY 1`).all(sinceMs) as Array<{ result: string; n: number }>;
       for (const row of rows) counts.push(`${name} ${row.result}=${row.n}`);
     }
     return counts.length > 0 ? counts.join(', ') : 'none';

@@ -19,6 +19,8 @@ export interface CliServer {
   bind: string;
   /** The reflector ports, as the report shows them. */
   ports: string;
+  sipPort: number;
+  tlsPort: number;
   httpUrl: string;
   process: ChildProcess;
   /** stdout + stderr lines so far (pino JSON lines and any one-line errors). */
@@ -32,6 +34,12 @@ export async function enrollSite(name: string, dataDir: string): Promise<string>
   const token = stdout.trim().split('\n').at(-1);
   if (code !== 0 || !token) throw new Error(`site add exited with ${code}: ${stderr.trim()}`);
   return token;
+}
+
+/** addSiteTarget runs `algwatch-server site target add SITE NAME HOST:PORT --transport T`. */
+export async function addSiteTarget(site: string, name: string, hostPort: string, transport: 'udp' | 'tcp' | 'tls', dataDir: string): Promise<void> {
+  const { code, stderr } = await run(process.execPath, [SERVER_BIN, 'site', 'target', 'add', site, name, hostPort, '--transport', transport, '--data-dir', dataDir]);
+  if (code !== 0) throw new Error(`site target add exited with ${code}: ${stderr.trim()}`);
 }
 
 /** startCliServer runs `algwatch-server serve` with embedded storage; resolves once it logged its HTTP port. */
@@ -63,6 +71,8 @@ export async function startCliServer(dataDir: string): Promise<CliServer> {
   return {
     bind,
     ports: `SIP ${sipPort} (UDP+TCP), TLS ${tlsPort}, STUN ${stunPort}/${stunAltPort} (alt address ${alt})`,
+    sipPort,
+    tlsPort,
     httpUrl: `http://${bind}:${httpPort}`,
     process: child,
     output,
