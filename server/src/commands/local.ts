@@ -4,6 +4,7 @@
  * in the data dir), starts a local agent against it, and prints where to look.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -58,9 +59,21 @@ async function localSiteToken(relational: RelationalStore, dataDir: string): Pro
   return token;
 }
 
+/**
+ * launcherNodeFlags reads the Node flags from the agent launcher's shebang
+ * (`#!/usr/bin/env -S node --jitless ...`), so the local agent runs exactly as an installed one.
+ */
+export function launcherNodeFlags(launcherSource: string): string[] {
+  const shebang = launcherSource.split('\n', 1)[0] ?? '';
+  const words = shebang.replace(/^#!/, '').trim().split(/\s+/);
+  const node = words.findIndex((word) => word === 'node' || word.endsWith('/node'));
+  return node === -1 ? [] : words.slice(node + 1).filter((word) => word.startsWith('--'));
+}
+
 function startLocalAgent(serverUrl: string, token: string, dataDir: string): ChildProcess {
-  // The same Node flags as the launcher's shebang (agent/bin/algwatch-agent.js), with this Node.
-  return spawn(process.execPath, ['--jitless', '--no-expose-wasm', AGENT_BIN, 'run', '--server', serverUrl, '--data-dir', dataDir, '--agent-id', hostname()], {
+  // This Node (not whichever `node` PATH finds), with the launcher's own flags.
+  const flags = launcherNodeFlags(readFileSync(AGENT_BIN, 'utf8'));
+  return spawn(process.execPath, [...flags, AGENT_BIN, 'run', '--server', serverUrl, '--data-dir', dataDir, '--agent-id', hostname()], {
     // The token goes through the environment, not argv, so `ps` does not show it.
     env: { ...process.env, ALGWATCH_TOKEN: token },
     stdio: ['ignore', 'inherit', 'inherit'],
