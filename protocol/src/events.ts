@@ -123,6 +123,8 @@ export const AGENT_CONNECT_ERRORS = {
   badAgentId: 'invalid agent id',
   /** The server could not check the token right now (database down): the agent retries. */
   serverUnavailable: 'server unavailable, retry later',
+  /** Too many refused logins came from this address lately: the agent retries with backoff. */
+  tooManyFailedLogins: 'too many failed logins from this address, retry later',
 } as const;
 
 /** The ack of `hello`: the site this agent's token belongs to and the config to run. */

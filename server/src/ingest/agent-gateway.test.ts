@@ -7,6 +7,7 @@ import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  AGENT_CONNECT_ERRORS,
   AGENT_NAMESPACE,
   DEFAULT_SCHEDULE,
   MAX_MESSAGE_BYTES,
@@ -105,8 +106,9 @@ async function startGateway(overrides: Partial<AgentGatewayDeps> = {}): Promise<
   return fixture;
 }
 
-function agent(fixture: Fixture, auth: object): AgentClient {
-  const client: AgentClient = connect(fixture.url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+/** agent connects a socket.io client; localAddress (another loopback address) makes it another host. */
+function agent(fixture: Fixture, auth: object, localAddress?: string): AgentClient {
+  const client: AgentClient = connect(fixture.url, { auth, transports: ['websocket'], reconnection: false, forceNew: true, ...(localAddress ? { localAddress } : {}) });
   clients.push(client);
   return client;
 }
@@ -177,6 +179,27 @@ describe('agent gateway', () => {
       connected(agent(fixture, { token: revoked.token, agentId: 'x' })),
     ];
     for (const attempt of attempts) await expect(attempt).rejects.toThrow('invalid agent token');
+  });
+
+  it('refuses every login from an address after too many refused ones, logging that once', async () => {
+    const fixture = await startGateway({ failedLoginRate: { ratePerSecond: 0.001, burst: 3 } });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(connected(agent(fixture, { token: 'B'.repeat(43), agentId: 'x' }))).rejects.toThrow('invalid agent token');
+    }
+    // Throttled: even the right token is refused now, so guessing on gets nowhere; no lookup, no line each.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(connectAgent(fixture)).rejects.toThrow(AGENT_CONNECT_ERRORS.tooManyFailedLogins);
+    }
+    expect(fixture.logLines.filter((line) => line.msg === 'refused agent connection')).toHaveLength(3);
+    expect(fixture.logLines.filter((line) => line.msg.startsWith('too many refused agent logins'))).toHaveLength(1);
+  });
+
+  it('lets an address log in again once its refused logins have aged out', async () => {
+    const fixture = await startGateway({ failedLoginRate: { ratePerSecond: 5, burst: 1 } });
+    await expect(connected(agent(fixture, { token: 'C'.repeat(43), agentId: 'x' }))).rejects.toThrow('invalid agent token');
+    await expect(connectAgent(fixture)).rejects.toThrow(AGENT_CONNECT_ERRORS.tooManyFailedLogins);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(connectAgent(fixture)).resolves.toBeDefined();
   });
 
   it('refuses a good token with a missing agent id', async () => {
@@ -344,7 +367,7 @@ describe('agent gateway', () => {
     expect(received).toEqual([]);
   });
 
-  it('refuses 200 connections with bad tokens and still serves a good agent', async () => {
+  it('refuses 200 connections with bad tokens from one host and still serves a good agent on another', async () => {
     const fixture = await startGateway();
     const attempts = Array.from({ length: 200 }, (_, i) =>
       connected(agent(fixture, { token: randomUUID() + randomUUID(), agentId: `flood-${i}` })).then(
@@ -353,9 +376,11 @@ describe('agent gateway', () => {
       ),
     );
     const outcomes = await Promise.all(attempts);
-    expect(new Set(outcomes)).toEqual(new Set(['invalid agent token']));
+    expect(new Set(outcomes)).toEqual(new Set(['invalid agent token', AGENT_CONNECT_ERRORS.tooManyFailedLogins]));
+    // Past the burst (and the lookups already in flight) the flooding host costs no token lookup.
+    expect(outcomes.filter((outcome) => outcome === AGENT_CONNECT_ERRORS.tooManyFailedLogins).length).toBeGreaterThan(100);
 
-    const client = await connectAgent(fixture);
+    const client = await connected(agent(fixture, { token: acme.token, agentId: 'pbx-box' }, '127.0.0.2'));
     expect(await client.timeout(5000).emitWithAck('hello', { protocol: PROTOCOL_VERSION, agentVersion: '0.1.0', hostname: 'pbx' })).toMatchObject({ ok: true });
   });
 });

@@ -35,6 +35,7 @@ export const AGENT_SERVER_OPTIONS = { maxHttpBufferSize: MAX_MESSAGE_BYTES } sat
 const INVALID_AGENT_TOKEN = AGENT_CONNECT_ERRORS.tokenRefused;
 const INVALID_AGENT_ID = AGENT_CONNECT_ERRORS.badAgentId;
 const SERVER_UNAVAILABLE = AGENT_CONNECT_ERRORS.serverUnavailable;
+const TOO_MANY_FAILED_LOGINS = AGENT_CONNECT_ERRORS.tooManyFailedLogins;
 
 export interface ResultsRateLimit {
   /** Batches per second a connection may send in the long run. */
@@ -46,12 +47,21 @@ export interface ResultsRateLimit {
 /** Up to 200 results a batch, this lets one agent sustain 400 results/s and flush 6,000 at once. */
 export const DEFAULT_RESULTS_RATE: ResultsRateLimit = { ratePerSecond: 2, burst: 30 };
 
+/**
+ * Refused logins an address may make: 20 at once, then one per 10 s. A token is 256 random bits,
+ * so this is not what stops guessing; it stops one broken or hostile host from costing a token
+ * lookup and a log line per attempt. Legitimate agents never retry a refused token (they exit), so
+ * a throttled address is a misconfigured script or an attack.
+ */
+export const DEFAULT_FAILED_LOGIN_RATE: ResultsRateLimit = { ratePerSecond: 0.1, burst: 20 };
+
 export interface AgentGatewayDeps extends IngestDeps {
   /** The reflector host agents are told to probe (sent in every AgentConfig). */
   reflectorHost: string;
   /** The reflector's ports when not the standard 5060/5061/3478 (sent to agents in every config). */
   reflectorPorts?: AgentConfig['reflectorPorts'];
   resultsRate?: ResultsRateLimit;
+  failedLoginRate?: ResultsRateLimit;
   /** How stale a connected agent's token check may get (default TOKEN_RECHECK_MS). */
   tokenRecheckMs?: number;
 }
@@ -97,10 +107,27 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
       ...(deps.reflectorPorts ? { reflectorPorts: deps.reflectorPorts } : {}),
     });
 
+  const failedLogins = new SourceRateLimiter({ ...(deps.failedLoginRate ?? DEFAULT_FAILED_LOGIN_RATE), maxSources: 10_000 });
+  const throttledLogged = new Set<string>();
+
   namespace.use((socket, next) => {
+    const address = socket.handshake.address;
+    // Only refused logins take tokens, so a thousand agents behind one NAT reconnecting at once are
+    // never throttled; lookups already in flight when the bucket runs dry may overshoot it a little.
+    if (failedLogins.exhausted(address)) {
+      // One line when an address starts being throttled, not one per attempt.
+      if (!throttledLogged.has(address)) {
+        if (throttledLogged.size >= 10_000) throttledLogged.clear();
+        throttledLogged.add(address);
+        deps.log.warn({ address }, 'too many refused agent logins from this address; refusing its logins for a while');
+      }
+      return next(new Error(TOO_MANY_FAILED_LOGINS));
+    }
+    throttledLogged.delete(address);
     const auth = agentAuthSchema.safeParse(socket.handshake.auth);
     const refuse = (reason: string) => {
-      deps.log.warn({ address: socket.handshake.address, reason }, 'refused agent connection');
+      failedLogins.allow(address);
+      deps.log.warn({ address, reason }, 'refused agent connection');
       next(new Error(reason));
     };
     if (!auth.success) {

@@ -47,6 +47,13 @@ export class SourceRateLimiter {
     return true;
   }
 
+  /** exhausted says whether the source's bucket is empty now, without taking a token. */
+  exhausted(source: string, now = performance.now()): boolean {
+    const bucket = this.buckets.get(source);
+    if (!bucket) return false;
+    return Math.min(this.options.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.options.ratePerSecond) < 1;
+  }
+
   get trackedSources(): number {
     return this.buckets.size;
   }
