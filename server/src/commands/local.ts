@@ -30,7 +30,7 @@ export async function runLocal(config: ServerConfig, log: Logger): Promise<void>
       `  site:    ${LOCAL_SITE}, with a local agent probing the reflector on ${config.bind}\n` +
       `  data:    ${config.dataDir}\n` +
       `  enroll a real site:  npx algwatch-server site add SITE-NAME --tenant CLIENT\n` +
-      `  check a site once:   npx algwatch-agent check --server ${config.bind}\n` +
+      `  check a site once:   npx algwatch-agent check --server ${config.bind}${checkPortFlags({ sip: server.sip.ports.udp, tls: server.sip.ports.tls, stun: server.stun.sockets[0]?.port ?? config.stunPort })}\n` +
       `Ctrl-C stops it.\n\n`,
   );
   const stop = () => {
@@ -45,6 +45,15 @@ export async function runLocal(config: ServerConfig, log: Logger): Promise<void>
   agent.once('exit', (code) => {
     if (code !== 0 && code !== null) log.error({ code }, 'local agent exited; the server keeps running');
   });
+}
+
+/** checkPortFlags are the `check` flags for reflector ports other than the standard 5060/5061/3478. */
+function checkPortFlags(ports: { sip: number; tls: number; stun: number }): string {
+  const flags: string[] = [];
+  if (ports.sip !== 5060) flags.push(`--sip-port ${ports.sip}`);
+  if (ports.tls !== 5061) flags.push(`--tls-port ${ports.tls}`);
+  if (ports.stun !== 3478) flags.push(`--stun-port ${ports.stun}`);
+  return flags.length > 0 ? ` ${flags.join(' ')}` : '';
 }
 
 /** localSiteToken returns the local site's token, enrolling the site on first start. */
