@@ -5,27 +5,12 @@
 // (bench/agent-footprint.ts). Identifiers are kept, so stack traces stay readable.
 // Run by `npm run build` after `tsc -b`.
 import { build } from 'esbuild';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const agentDir = fileURLToPath(new URL('..', import.meta.url));
 
-// zod bundles every locale it ships (about 260 KB) for `z.locales`; the agent only ever reports in
-// English, which zod registers by default, so the locale index is cut down to English.
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(esbuild) {
-    esbuild.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes('/node_modules/zod/') ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-english-only' } : undefined,
-    );
-    esbuild.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
-      resolveDir: dirname(args.path),
-    }));
-  },
-};
-
-await build({
+const { metafile } = await build({
   entryPoints: [join(agentDir, 'dist/cli.js')],
   outfile: join(agentDir, 'dist/bundle/algwatch-agent.js'),
   bundle: true,
@@ -34,7 +19,7 @@ await build({
   target: 'node20',
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [zodEnglishOnly],
+  metafile: true,
   logLevel: 'warning',
   // CommonJS dependencies (node-cron, socket.io-client's) call require and read __dirname; an ES
   // module has neither, so the bundle defines them for itself.
@@ -48,3 +33,18 @@ await build({
     ].join(' '),
   },
 });
+
+// The agent's schemas are written with zod/mini so that the bundle holds only the zod it calls:
+// classic zod cost the agent about 2.5 MB of RSS (bench/agent-footprint), and other locales are dead
+// weight (English is the only one registered, in protocol/src/zod.ts). A stray `import { z } from
+// 'zod'`, or a zod namespace used as a value (which pulls in every export, every locale included),
+// fails the build here instead of the RSS goal later. metafile.inputs lists every module esbuild
+// read; the output's inputs say which ones it kept (zod/mini re-exports the locale index as a
+// namespace nothing reads, so that index stays as an empty stub).
+const bundled = Object.entries(Object.values(metafile.outputs)[0].inputs).filter(([, input]) => input.bytesInOutput > 0);
+const unwanted = bundled
+  .map(([path]) => path)
+  .filter((path) => /(?:^|\/)node_modules\/zod\/(?:v4\/classic\/|v3\/|v4\/locales\/(?!en\.js$|index\.js$))/.test(path));
+if (unwanted.length > 0) {
+  throw new Error(`the agent bundle must hold only zod/mini and its English locale; it also pulls in:\n${unwanted.join('\n')}`);
+}

@@ -2,7 +2,7 @@
  * The document `algwatch-agent check --json` prints. Documented in the README; the schema is the
  * contract that scripts at MSPs parse, so fields are only ever added, never renamed.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { NAT_BEHAVIOURS } from './measurements.js';
 
 export const SIP_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
@@ -24,9 +24,9 @@ export type SipAlgStatus = z.infer<typeof sipAlgStatusSchema>;
 export const sipAlgTransportReportSchema = z.object({
   status: sipAlgStatusSchema,
   rewrites: z.array(sipRewriteSchema),
-  rttMs: z.number().nullable(),
+  rttMs: z.nullable(z.number()),
   /** Why status is blocked or error, in one line. */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
 });
 export type SipAlgTransportReport = z.infer<typeof sipAlgTransportReportSchema>;
 
@@ -34,10 +34,10 @@ const natBehaviourSchema = z.enum(NAT_BEHAVIOURS);
 
 export const natReportSchema = z.object({
   present: z.boolean(),
-  localAddress: z.string().optional(),
-  localPort: z.number().int().optional(),
+  localAddress: z.optional(z.string()),
+  localPort: z.optional(z.int()),
   publicAddress: z.string(),
-  publicPort: z.number().int(),
+  publicPort: z.int(),
   portPreserved: z.boolean(),
   mapping: natBehaviourSchema,
   filtering: natBehaviourSchema,
@@ -45,7 +45,7 @@ export const natReportSchema = z.object({
 export type NatReport = z.infer<typeof natReportSchema>;
 
 export const bindingLifetimeReportSchema = z.object({
-  udpSeconds: z.number().nullable(),
+  udpSeconds: z.nullable(z.number()),
   lowerSeconds: z.number(),
   upperSeconds: z.number(),
   elapsedMs: z.number(),
@@ -66,8 +66,8 @@ export const checkReportSchema = z.object({
   startedAt: z.string(),
   durationMs: z.number(),
   sipAlg: z.object({ udp: sipAlgTransportReportSchema, tcp: sipAlgTransportReportSchema, tls: sipAlgTransportReportSchema }),
-  nat: natReportSchema.nullable(),
-  bindingLifetime: bindingLifetimeReportSchema.nullable(),
+  nat: z.nullable(natReportSchema),
+  bindingLifetime: z.nullable(bindingLifetimeReportSchema),
   problems: z.array(problemSchema),
 });
 export type CheckReport = z.infer<typeof checkReportSchema>;

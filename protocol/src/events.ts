@@ -3,7 +3,7 @@
  * `/agent` with `auth: { token, agentId }`. Every message is parsed with these schemas at the
  * boundary on both sides; every ack is `{ ok: true, ... } | { ok: false, error }`.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { metricPointSchema } from './measurements.js';
 import { SIP_TRANSPORTS } from './check-report.js';
 
@@ -16,29 +16,31 @@ export const MAX_RESULTS_PER_BATCH = 200;
 export const PROBE_NAMES = ['sip-alg', 'stun-mapping', 'nat-behavior', 'binding-lifetime', 'sip-options', 'crlf-keepalive'] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
 
+const portSchema = z.int().check(z.minimum(1), z.maximum(65535));
+
 export const agentAuthSchema = z.object({
-  token: z.string().min(16).max(200),
-  agentId: z.string().min(1).max(100),
+  token: z.string().check(z.minLength(16), z.maxLength(200)),
+  agentId: z.string().check(z.minLength(1), z.maxLength(100)),
 });
 export type AgentAuth = z.infer<typeof agentAuthSchema>;
 
 /** A SIP peer of the site that keep-alive probes watch: PBX, trunk, registrar. */
 export const sipTargetSchema = z.object({
-  name: z.string().min(1).max(64),
-  host: z.string().min(1).max(255),
-  port: z.number().int().min(1).max(65535),
+  name: z.string().check(z.minLength(1), z.maxLength(64)),
+  host: z.string().check(z.minLength(1), z.maxLength(255)),
+  port: portSchema,
   transport: z.enum(SIP_TRANSPORTS),
-  keepalive: z.enum(['options', 'crlf', 'both']).default('options'),
+  keepalive: z._default(z.enum(['options', 'crlf', 'both']), 'options'),
 });
 export type SipTarget = z.infer<typeof sipTargetSchema>;
 
 /** Cron expressions (node-cron syntax, optional seconds field) per probe; empty string disables. */
 export const scheduleSchema = z.object({
-  sipAlg: z.string().max(100),
-  stunMapping: z.string().max(100),
-  natBehavior: z.string().max(100),
-  bindingLifetime: z.string().max(100),
-  keepalive: z.string().max(100),
+  sipAlg: z.string().check(z.maxLength(100)),
+  stunMapping: z.string().check(z.maxLength(100)),
+  natBehavior: z.string().check(z.maxLength(100)),
+  bindingLifetime: z.string().check(z.maxLength(100)),
+  keepalive: z.string().check(z.maxLength(100)),
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
 
@@ -52,35 +54,28 @@ export const DEFAULT_SCHEDULE: Schedule = {
 
 export const agentConfigSchema = z.object({
   schedule: scheduleSchema,
-  targets: z.array(sipTargetSchema).max(50),
+  targets: z.array(sipTargetSchema).check(z.maxLength(50)),
   /** Where the agent's reflector probes point (host of the algwatch reflector). */
-  reflectorHost: z.string().min(1).max(255),
+  reflectorHost: z.string().check(z.minLength(1), z.maxLength(255)),
   /**
    * The reflector's ports when they are not the standard ones (SIP 5060, SIP TLS 5061, STUN 3478);
    * optional, so servers that never send it stay compatible.
    */
-  reflectorPorts: z
-    .object({
-      sip: z.number().int().min(1).max(65535),
-      tls: z.number().int().min(1).max(65535),
-      stun: z.number().int().min(1).max(65535),
-    })
-    .partial()
-    .optional(),
+  reflectorPorts: z.optional(z.partial(z.object({ sip: portSchema, tls: portSchema, stun: portSchema }))),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
 export const probeResultSchema = z.object({
-  id: z.string().uuid(),
+  id: z.uuid(),
   probe: z.enum(PROBE_NAMES),
-  target: z.string().max(300),
+  target: z.string().check(z.maxLength(300)),
   /** The run's SIP transport, for probes that take one: it tells apart the runs of one tick. */
-  transport: z.enum(SIP_TRANSPORTS).optional(),
-  startedAt: z.number().int().positive(),
-  durationMs: z.number().nonnegative(),
+  transport: z.optional(z.enum(SIP_TRANSPORTS)),
+  startedAt: z.int().check(z.positive()),
+  durationMs: z.number().check(z.nonnegative()),
   success: z.boolean(),
-  error: z.string().max(500).optional(),
-  points: z.array(metricPointSchema).max(16),
+  error: z.optional(z.string().check(z.maxLength(500))),
+  points: z.array(metricPointSchema).check(z.maxLength(16)),
   /** Probe-specific JSON (e.g. the SIP rewrites); kept small. */
   detail: z.unknown(),
 });
@@ -88,25 +83,25 @@ export type ProbeResultMessage = z.infer<typeof probeResultSchema>;
 
 export const helloSchema = z.object({
   protocol: z.literal(PROTOCOL_VERSION),
-  agentVersion: z.string().max(50),
-  hostname: z.string().max(255),
+  agentVersion: z.string().check(z.maxLength(50)),
+  hostname: z.string().check(z.maxLength(255)),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
 export const resultsBatchSchema = z.object({
-  results: z.array(probeResultSchema).min(1).max(MAX_RESULTS_PER_BATCH),
+  results: z.array(probeResultSchema).check(z.minLength(1), z.maxLength(MAX_RESULTS_PER_BATCH)),
 });
 export type ResultsBatch = z.infer<typeof resultsBatchSchema>;
 
 export const heartbeatSchema = z.object({
-  at: z.number().int(),
-  outboxDepth: z.number().int().nonnegative(),
-  rssBytes: z.number().int().nonnegative(),
-  uptimeS: z.number().nonnegative(),
+  at: z.int(),
+  outboxDepth: z.int().check(z.nonnegative()),
+  rssBytes: z.int().check(z.nonnegative()),
+  uptimeS: z.number().check(z.nonnegative()),
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
-export const runNowSchema = z.object({ probes: z.array(z.enum(PROBE_NAMES)).min(1) });
+export const runNowSchema = z.object({ probes: z.array(z.enum(PROBE_NAMES)).check(z.minLength(1)) });
 export type RunNow = z.infer<typeof runNowSchema>;
 
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: string };
@@ -144,7 +139,7 @@ export type RejectedResult = z.infer<typeof rejectedResultSchema>;
 
 /** The ack of `results`: ids stored (now or before: a resend is not an error), ids refused for good. */
 export const resultsAckSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), accepted: z.array(z.string()), rejected: z.array(rejectedResultSchema).optional() }),
+  z.object({ ok: z.literal(true), accepted: z.array(z.string()), rejected: z.optional(z.array(rejectedResultSchema)) }),
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type ResultsAck = z.infer<typeof resultsAckSchema>;

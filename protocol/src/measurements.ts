@@ -5,7 +5,7 @@
  * InfluxDB writer (field types must never change: InfluxDB rejects a whole batch when a field that
  * was a float arrives as an integer) and by the Grafana dashboards. Units are in the field names.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 
 export type FieldType = 'float' | 'integer' | 'boolean' | 'string';
 
@@ -111,10 +111,10 @@ export function natBehaviourCode(behaviour: NatBehaviour): number {
 export const metricPointSchema = z
   .object({
     measurement: z.enum(PROBE_MEASUREMENT_NAMES as [ProbeMeasurementName, ...ProbeMeasurementName[]]),
-    tags: z.record(z.string().max(64), z.string().max(256)),
-    fields: z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(1024)])),
+    tags: z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(256))),
+    fields: z.record(z.string().check(z.maxLength(64)), z.union([z.number(), z.boolean(), z.string().check(z.maxLength(1024))])),
   })
-  .superRefine((point, ctx) => {
+  .check(z.superRefine((point, ctx) => {
     const schema: MeasurementSchema = MEASUREMENTS[point.measurement];
     for (const tag of Object.keys(point.tags)) {
       if (!schema.tags.includes(tag)) ctx.addIssue({ code: 'custom', message: `unknown tag ${point.measurement}.${tag}` });
@@ -127,7 +127,7 @@ export const metricPointSchema = z
         ctx.addIssue({ code: 'custom', message: `field ${point.measurement}.${name} must be ${type}` });
       }
     }
-  });
+  }));
 
 /** MetricPoint is one InfluxDB-shaped point as a probe produces it (time is the result's). */
 export type MetricPoint = z.infer<typeof metricPointSchema>;

@@ -10,7 +10,7 @@
  *   (`203.0.113.7:5060`), and no address survives as text through deflate + base64.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from './zod.js';
 import { SIP_TRANSPORTS } from './check-report.js';
 
 /** The header that marks a request as an algwatch probe; its value is `1`. */
@@ -27,16 +27,19 @@ export const sipEchoSchema = z.object({
   v: z.literal(SIP_ECHO_VERSION),
   transport: z.enum(SIP_TRANSPORTS),
   /** The request's source as the reflector saw it: the NAT's public address and port. */
-  source: z.object({ address: z.string().min(1).max(64), port: z.number().int().min(0).max(65535) }),
+  source: z.object({
+    address: z.string().check(z.minLength(1), z.maxLength(64)),
+    port: z.int().check(z.minimum(0), z.maximum(65535)),
+  }),
   /** The request exactly as received, as a latin1 byte string (see sip.ts). */
-  request: z.string().max(MAX_DECODED_BYTES),
+  request: z.string().check(z.maxLength(MAX_DECODED_BYTES)),
   /** The response as the reflector wrote it, minus the echo header itself. */
   canaries: z.object({
-    startLine: z.string().max(200),
+    startLine: z.string().check(z.maxLength(200)),
     /** Every header line of the response except `X-Algwatch-Echo`, in order. */
-    headers: z.array(z.string().max(4096)).max(100),
+    headers: z.array(z.string().check(z.maxLength(4096))).check(z.maxLength(100)),
     /** The SDP body's lines. */
-    sdp: z.array(z.string().max(1024)).max(100),
+    sdp: z.array(z.string().check(z.maxLength(1024))).check(z.maxLength(100)),
   }),
 });
 export type SipEcho = z.infer<typeof sipEchoSchema>;

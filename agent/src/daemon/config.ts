@@ -10,7 +10,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from '@algwatch/protocol/zod';
 import { replaceDurably } from './durable-files.js';
 
 export const DEFAULT_DATA_DIR = '.algwatch-agent';
@@ -19,16 +19,17 @@ const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 const runConfigSchema = z.object({
   server: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
-    .refine(isHttpUrl, 'must be an http:// or https:// URL, e.g. https://algwatch.example.net'),
+    .check(z.refine(isHttpUrl, 'must be an http:// or https:// URL, e.g. https://algwatch.example.net')),
   token: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required (the token `algwatch-server site add` printed)' : 'must be text') })
-    .min(16, 'must be 16 to 200 characters: copy the whole token `algwatch-server site add` printed')
-    .max(200, 'must be 16 to 200 characters: copy the whole token `algwatch-server site add` printed'),
-  dataDir: z.string({ error: 'must be text' }).min(1, 'must not be empty'),
-  agentId: z
-    .string({ error: 'must be text' })
-    .regex(AGENT_ID_PATTERN, 'must be 1 to 100 letters, digits, dots, dashes, colons or underscores')
-    .optional(),
+    .check(
+      z.minLength(16, 'must be 16 to 200 characters: copy the whole token `algwatch-server site add` printed'),
+      z.maxLength(200, 'must be 16 to 200 characters: copy the whole token `algwatch-server site add` printed'),
+    ),
+  dataDir: z.string({ error: 'must be text' }).check(z.minLength(1, 'must not be empty')),
+  agentId: z.optional(
+    z.string({ error: 'must be text' }).check(z.regex(AGENT_ID_PATTERN, 'must be 1 to 100 letters, digits, dots, dashes, colons or underscores')),
+  ),
   debug: z.boolean({ error: 'must be true or false' }),
 });
 

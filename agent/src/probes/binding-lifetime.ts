@@ -19,7 +19,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { setMaxListeners } from 'node:events';
-import { z } from 'zod';
+import * as z from '@algwatch/protocol/zod';
 import type { BindingLifetimeReport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import { StunClient } from '../stun-client.js';
@@ -36,9 +36,9 @@ const ANSWER_SLACK_MS = 400;
 const PROGRESS_EVERY_MS = 5_000;
 
 export const bindingLifetimeOptionsSchema = z.object({
-  port: z.number().int().min(1).max(65535).default(DEFAULT_STUN_PORT),
-  maxLifetimeSeconds: z.number().min(1).max(86_400).default(300),
-  resolutionSeconds: z.number().min(0.5).max(3_600).default(1),
+  port: z._default(z.int().check(z.minimum(1), z.maximum(65535)), DEFAULT_STUN_PORT),
+  maxLifetimeSeconds: z._default(z.number().check(z.minimum(1), z.maximum(86_400)), 300),
+  resolutionSeconds: z._default(z.number().check(z.minimum(0.5), z.maximum(3_600)), 1),
 });
 export type BindingLifetimeOptions = z.infer<typeof bindingLifetimeOptionsSchema>;
 

@@ -8,7 +8,7 @@
  * connection_failed; fields pong, rtt_ms).
  * Example: `crlf_keepalive,target=pbx,transport=tls,result=ok pong=true,rtt_ms=8.2`
  */
-import { z } from 'zod';
+import * as z from '@algwatch/protocol/zod';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import { openSipChannel, SipChannelError } from '../sip/channel.js';
 import { targetLabel, type Probe } from './probe.js';
@@ -26,8 +26,8 @@ export interface CrlfKeepaliveOptions {
 
 export const crlfKeepaliveOptionsSchema = z.object({
   transport: z.enum(['tcp', 'tls']),
-  port: z.number().int().min(1).max(65535).optional(),
-  pongTimeoutMs: z.number().int().min(100).max(30_000),
+  port: z.optional(z.int().check(z.minimum(1), z.maximum(65535))),
+  pongTimeoutMs: z.int().check(z.minimum(100), z.maximum(30_000)),
   rejectUnauthorized: z.boolean(),
 });
 

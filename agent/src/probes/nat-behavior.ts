@@ -15,7 +15,7 @@
  * filtering=address-and-port-dependent nat_present=true,mapping_code=1i,filtering_code=3i`
  */
 import type { Socket } from 'node:dgram';
-import { z } from 'zod';
+import * as z from '@algwatch/protocol/zod';
 import { natBehaviourCode, type MetricPoint, type NatBehaviour } from '@algwatch/protocol/measurements';
 import type { TransportAddress } from '@algwatch/protocol/stun';
 import { StunClient, type StunReply } from '../stun-client.js';
@@ -23,9 +23,9 @@ import { targetLabel, type Probe } from './probe.js';
 import { DEFAULT_STUN_PORT, closeQuietly, localAddressToward, openUdpSocket, resolveStunServer, sameTransportAddress } from './stun-target.js';
 
 export const natBehaviorOptionsSchema = z.object({
-  port: z.number().int().min(1).max(65535).default(DEFAULT_STUN_PORT),
+  port: z._default(z.int().check(z.minimum(1), z.maximum(65535)), DEFAULT_STUN_PORT),
   /** How long one test waits (with retransmissions) before its answer counts as filtered. */
-  requestTimeoutMs: z.number().int().min(100).max(30_000).default(1_500),
+  requestTimeoutMs: z._default(z.int().check(z.minimum(100), z.maximum(30_000)), 1_500),
 });
 export type NatBehaviorOptions = z.infer<typeof natBehaviorOptionsSchema>;
 

@@ -3,7 +3,7 @@
  * run probes through `runProbe`, which owns what every probe shares: the timeout, the timing, and
  * turning a thrown error into a failed result.
  */
-import type { z } from 'zod';
+import type * as z from '@algwatch/protocol/zod';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 
 /** ProbeTarget is where a probe points: algwatch's reflector, or one of the site's SIP peers. */
@@ -35,7 +35,7 @@ export interface ProbeOutcome<Detail> {
 export interface Probe<Options, Detail> {
   /** Registry key and the name used in schedules; equals the probe's file name. */
   readonly name: string;
-  readonly optionsSchema: z.ZodType<Options>;
+  readonly optionsSchema: z.ZodMiniType<Options>;
   readonly defaults: Options;
   /** Default time budget for one run, in milliseconds. */
   readonly timeoutMs: number;

@@ -1,5 +1,5 @@
 import { newResultId } from './result-id.js';
-import { z } from 'zod';
+import { $ZodError } from 'zod/v4/core';
 import { SIP_TRANSPORTS, type SipTransport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import type { Probe, ProbeTarget } from './probe.js';
@@ -69,7 +69,8 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function oneLine(err: unknown): string {
-  if (err instanceof z.ZodError) return `bad options: ${err.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
+  // zod/mini throws core's error; classic zod's ZodError class would not match it.
+  if (err instanceof $ZodError) return `bad options: ${err.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`;
   const text = err instanceof Error ? err.message : String(err);
   return text.split('\n')[0] ?? 'unknown error';
 }

@@ -11,7 +11,7 @@
  * Example: `sip_alg,target=reflector.example.net,transport=udp,result=detected alg_detected=true,
  * rewrites_outbound=4i,rewrites_inbound=6i,rewritten_fields="Via,Contact,From,SDP c=",rtt_ms=21.4`
  */
-import { z } from 'zod';
+import * as z from '@algwatch/protocol/zod';
 import { SIP_TRANSPORTS, type SipAlgStatus, type SipAlgTransportReport, type SipRewrite, type SipTransport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import { parseSipMessage, sipHeaderValue } from '@algwatch/protocol/sip';
@@ -34,9 +34,9 @@ export interface SipAlgOptions {
 
 export const sipAlgOptionsSchema = z.object({
   transport: z.enum(SIP_TRANSPORTS),
-  port: z.number().int().min(1).max(65535).optional(),
+  port: z.optional(z.int().check(z.minimum(1), z.maximum(65535))),
   rejectUnauthorized: z.boolean(),
-  requestTimeoutMs: z.number().int().min(100).max(32_000),
+  requestTimeoutMs: z.int().check(z.minimum(100), z.maximum(32_000)),
 });
 
 const METHODS: readonly SipProbeMethod[] = ['OPTIONS', 'REGISTER', 'INVITE'];

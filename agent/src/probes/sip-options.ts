@@ -9,7 +9,7 @@
  * Example: `sip_options,target=pbx,transport=udp,result=ok rtt_ms=12.5,status_code=200i,loss_pct=0,
  * public_address="203.0.113.7",public_port=40512i`
  */
-import { z } from 'zod';
+import * as z from '@algwatch/protocol/zod';
 import { SIP_TRANSPORTS, type SipTransport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import { parseVia, sipHeaderValue, splitHeaderList, viaParam, type SipMessage } from '@algwatch/protocol/sip';
@@ -34,10 +34,10 @@ export interface SipOptionsOptions {
 
 export const sipOptionsOptionsSchema = z.object({
   transport: z.enum(SIP_TRANSPORTS),
-  port: z.number().int().min(1).max(65535).optional(),
-  count: z.number().int().min(1).max(20),
-  intervalMs: z.number().int().min(0).max(10_000),
-  requestTimeoutMs: z.number().int().min(100).max(32_000),
+  port: z.optional(z.int().check(z.minimum(1), z.maximum(65535))),
+  count: z.int().check(z.minimum(1), z.maximum(20)),
+  intervalMs: z.int().check(z.minimum(0), z.maximum(10_000)),
+  requestTimeoutMs: z.int().check(z.minimum(100), z.maximum(32_000)),
   rejectUnauthorized: z.boolean(),
 });
 

@@ -8,7 +8,7 @@
  * Example: `stun_mapping,target=reflector.example.net,result=ok nat_present=true,
  * public_address="203.0.113.9",public_port=41240i,port_preserved=true,rtt_ms=18.2`
  */
-import { z } from 'zod';
+import * as z from '@algwatch/protocol/zod';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import type { TransportAddress } from '@algwatch/protocol/stun';
 import { StunClient } from '../stun-client.js';
@@ -18,9 +18,9 @@ import { createSocket } from 'node:dgram';
 
 export const stunMappingOptionsSchema = z.object({
   /** Reflector port; the target's own port wins when it has one. */
-  port: z.number().int().min(1).max(65535).default(DEFAULT_STUN_PORT),
+  port: z._default(z.int().check(z.minimum(1), z.maximum(65535)), DEFAULT_STUN_PORT),
   /** How long to keep retransmitting before "no answer". */
-  requestTimeoutMs: z.number().int().min(100).max(30_000).default(2_000),
+  requestTimeoutMs: z._default(z.int().check(z.minimum(100), z.maximum(30_000)), 2_000),
 });
 export type StunMappingOptions = z.infer<typeof stunMappingOptionsSchema>;
 
