@@ -5,14 +5,16 @@
 // (bench/agent-footprint.ts). Identifiers are kept, so stack traces stay readable.
 // Run by `npm run build` after `tsc -b`.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const agentDir = fileURLToPath(new URL('..', import.meta.url));
+const outfile = join(agentDir, 'dist/bundle/algwatch-agent.js');
 
 const { metafile } = await build({
   entryPoints: [join(agentDir, 'dist/cli.js')],
-  outfile: join(agentDir, 'dist/bundle/algwatch-agent.js'),
+  outfile,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -46,5 +48,7 @@ const unwanted = bundled
   .map(([path]) => path)
   .filter((path) => /(?:^|\/)node_modules\/zod\/(?:v4\/classic\/|v3\/|v4\/locales\/(?!en\.js$|index\.js$))/.test(path));
 if (unwanted.length > 0) {
+  // No bundle rather than a heavy one that the launcher would run.
+  rmSync(outfile, { force: true });
   throw new Error(`the agent bundle must hold only zod/mini and its English locale; it also pulls in:\n${unwanted.join('\n')}`);
 }
