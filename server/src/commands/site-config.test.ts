@@ -4,6 +4,7 @@ import { openRelationalStore } from '../relational/open.js';
 import { runSiteCommand } from './test-site-command.js';
 import { TEST_DATABASES, type TestDatabase } from '../relational/test-databases.js';
 import type { SiteCommandOptions } from './site.js';
+import { describeAgent } from './site-config.js';
 
 const run = runSiteCommand;
 
@@ -86,5 +87,22 @@ describe.each(TEST_DATABASES)('site target, schedule and show on %s', (_label, c
     expect(stdout).toContain('site branch-1 (tenant acme)');
     expect(stdout).toContain('sip-alg          */2 * * * *');
     expect(stdout).toContain('pbx 198.51.100.51:5070/tcp (keep-alive: crlf)');
+    expect(stdout).toContain('agents:\n  none has connected yet\n');
+  });
+});
+
+describe('describeAgent', () => {
+  it('says when the agent was last heard of, and its outbox and memory from the last heartbeat', () => {
+    const now = Date.parse('2026-11-26T10:00:00Z');
+    const agent = {
+      id: 'pbx-box',
+      siteId: 'site-1',
+      hostname: 'frontdesk',
+      version: '0.1.0',
+      lastSeenAt: '2026-11-26T09:59:35Z',
+      lastHeartbeat: { at: now - 25_000, outboxDepth: 1, rssBytes: 52_800_000, uptimeS: 3 * 86_400 },
+    };
+    expect(describeAgent(agent, now)).toBe('pbx-box, v0.1.0, on frontdesk, last seen 25 s ago, outbox 1 result, RSS 53 MB, up 3 d');
+    expect(describeAgent({ ...agent, lastSeenAt: '2026-11-26T07:00:00Z', lastHeartbeat: null }, now)).toBe('pbx-box, v0.1.0, on frontdesk, last seen 3 h ago');
   });
 });

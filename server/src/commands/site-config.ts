@@ -16,6 +16,7 @@ import { flagError } from '@algwatch/protocol/cli-flags';
 import { PROBE_NAMES, sipTargetSchema, type ProbeName, type Schedule, type SipTarget } from '@algwatch/protocol/events';
 import { openRelationalStore } from '../relational/open.js';
 import { RelationalError } from '../relational/relational-error.js';
+import type { AgentRecord } from '../relational/relational-store.js';
 import type { SiteCommandOptions } from './site.js';
 
 export const SITE_CONFIG_USAGE =
@@ -90,6 +91,11 @@ export async function siteConfigCommand(argv: string[], options: SiteCommandOpti
       case 'show':
         stdout.write(`site ${site.name} (tenant ${site.tenantName})\nschedule:\n${formatSchedule(config.schedule)}targets:\n`);
         stdout.write(config.targets.length === 0 ? '  none (add one with `site target add`)\n' : config.targets.map((t) => `  ${describeTarget(t)}\n`).join(''));
+        {
+          const agents = await store.listAgents(site.id);
+          stdout.write('agents:\n');
+          stdout.write(agents.length === 0 ? '  none has connected yet\n' : agents.map((agent) => `  ${describeAgent(agent, Date.now())}\n`).join(''));
+        }
         return 0;
     }
   } catch (err) {
@@ -164,6 +170,33 @@ function splitHostPort(text: string, defaultPort: number): [string, number] {
 
 function describeTarget(target: SipTarget): string {
   return `${target.name} ${target.host}:${target.port}/${target.transport} (keep-alive: ${target.keepalive})`;
+}
+
+/**
+ * describeAgent is one line a technician reads to see whether a site's agent is alive and healthy:
+ * when it was last heard of, and from its last heartbeat how many results wait in its outbox (a
+ * growing number means they are not getting through) and how much memory it uses.
+ */
+export function describeAgent(agent: AgentRecord, nowMs: number): string {
+  const parts = [`${agent.id}`];
+  if (agent.version) parts.push(`v${agent.version}`);
+  if (agent.hostname) parts.push(`on ${agent.hostname}`);
+  parts.push(`last seen ${ago(nowMs - Date.parse(agent.lastSeenAt))}`);
+  const beat = agent.lastHeartbeat;
+  if (beat) {
+    parts.push(`outbox ${beat.outboxDepth} result${beat.outboxDepth === 1 ? '' : 's'}`);
+    parts.push(`RSS ${Math.round(beat.rssBytes / 1e6)} MB`);
+    parts.push(`up ${ago(beat.uptimeS * 1000).replace(/ ago$/, '')}`);
+  }
+  return parts.join(', ');
+}
+
+function ago(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 120) return `${seconds} s ago`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86_400)} d ago`;
 }
 
 function formatSchedule(schedule: Schedule): string {
