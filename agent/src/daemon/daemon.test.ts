@@ -33,6 +33,8 @@ class TestServer {
   readonly arrivals: ProbeResultMessage[] = [];
   readonly stored = new Map<string, ProbeResultMessage>();
   readonly heartbeats: Heartbeat[] = [];
+  /** The size of every results batch received, in order. */
+  readonly batchSizes: number[] = [];
   hellos = 0;
   /** How many connections the middleware still refuses with "server unavailable" before accepting. */
   unavailable = 0;
@@ -64,6 +66,7 @@ class TestServer {
       });
       socket.on('results', (batch: unknown, ack: (reply: unknown) => void) => {
         const parsed = resultsBatchSchema.parse(batch);
+        this.batchSizes.push(parsed.results.length);
         const failure = this.failNext.shift();
         if (failure !== undefined) return ack({ ok: false, error: failure });
         const refused = parsed.results.filter((result) => this.refuseProbes.has(result.probe));
@@ -109,13 +112,14 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 }
 
 /** countingProbe is a real probe answering at once with a valid stun_mapping point; `count` says how many runs it made. */
-function countingProbe(name: 'stun-mapping' | 'nat-behavior', counter: { count: number }): Probe<Record<string, never>, { n: number }> {
+function countingProbe(name: 'stun-mapping' | 'nat-behavior', counter: { count: number }, workMs = 0): Probe<Record<string, never>, { n: number }> {
   return {
     name,
     optionsSchema: z.object({}) as unknown as z.ZodType<Record<string, never>>,
     defaults: {},
     timeoutMs: 5_000,
     async run() {
+      if (workMs > 0) await sleep(workMs);
       counter.count += 1;
       return {
         success: true,
@@ -191,6 +195,21 @@ describe('Daemon', () => {
     );
     const ids = server.arrivals.map((result) => result.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('sends the results of one tick together, as one batch, not one batch each', async () => {
+    const stun = { count: 0 };
+    const nat = { count: 0 };
+    // The second run finishes 60 ms after the first, as the runs of one tick do.
+    const probes: ProbeRegistry = { 'stun-mapping': countingProbe('stun-mapping', stun), 'nat-behavior': countingProbe('nat-behavior', nat, 60) };
+    const server = new TestServer({ ...EVERY_SECOND, schedule: { ...EVERY_SECOND.schedule, stunMapping: '', natBehavior: '' } });
+    servers.push(server);
+    const port = await server.listen();
+    await startDaemon(port, probes);
+    await until(() => server.hellos === 1, 'the agent said hello');
+    server.io!.of(AGENT_NAMESPACE).emit('runNow', { probes: ['stun-mapping', 'nat-behavior'] });
+    await until(() => server.stored.size === 2, 'the runNow results are stored');
+    expect(server.batchSizes).toEqual([2]);
   });
 
   it('resends a batch the server could not store, and drops for good a result the server rejects', async () => {

@@ -44,6 +44,14 @@ export interface DaemonExit {
 
 const CONFIG_CACHE = 'server-config.json';
 
+/**
+ * How long a new result waits for the others of its tick before the outbox is sent: the runs of one
+ * tick (three SIP ALG transports, two keep-alives per SIP target) finish within milliseconds of
+ * each other and then go as one batch, not one each, which keeps a site with many targets well
+ * inside the server's per-connection batch rate. The results are on disk meanwhile.
+ */
+export const SEND_LINGER_MS = 250;
+
 /** Daemon runs until stop() or a fatal refusal by the server; `done` resolves with how it ended. */
 export class Daemon {
   readonly done: Promise<DaemonExit>;
@@ -52,6 +60,7 @@ export class Daemon {
   private draining: Promise<void> = Promise.resolve();
   private stopRequested = false;
   private pumpAgain = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private sendFailures = 0;
   private readonly stopping = new AbortController();
   private readonly startedAt = Date.now();
@@ -144,6 +153,12 @@ export class Daemon {
     if (this.stopRequested) return;
     this.stopRequested = true;
     await this.scheduler.stop();
+    if (this.lingerTimer) {
+      // Results waiting to be batched go now, in the time stop() gives the batch in flight.
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      this.pump();
+    }
     this.stopping.abort();
     // Not waiting would lose the ack of a batch the server is storing: it would come again next start.
     await Promise.race([this.draining, sleep(2_000, undefined, { ref: false })]);
@@ -161,7 +176,16 @@ export class Daemon {
       startedAt: message.startedAt,
       measurements: message.points.map((point) => point.measurement),
     });
-    this.pump();
+    this.pumpSoon();
+  }
+
+  /** pumpSoon sends the outbox after SEND_LINGER_MS, so results finishing together go together. */
+  private pumpSoon(): void {
+    if (this.lingerTimer) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.pump();
+    }, SEND_LINGER_MS);
   }
 
   /** pump sends outbox batches while connected; a second call during a pump makes it go round again. */
