@@ -42,6 +42,13 @@ export async function addSiteTarget(site: string, name: string, hostPort: string
   if (code !== 0) throw new Error(`site target add exited with ${code}: ${stderr.trim()}`);
 }
 
+/** setSiteSchedule runs `algwatch-server site schedule SITE --<slot> EXPRESSION...`. */
+export async function setSiteSchedule(site: string, schedule: Record<string, string>, dataDir: string): Promise<void> {
+  const flags = Object.entries(schedule).flatMap(([flag, expression]) => [`--${flag}`, expression]);
+  const { code, stderr } = await run(process.execPath, [SERVER_BIN, 'site', 'schedule', site, ...flags, '--data-dir', dataDir]);
+  if (code !== 0) throw new Error(`site schedule exited with ${code}: ${stderr.trim()}`);
+}
+
 /** startCliServer runs `algwatch-server serve` with embedded storage; resolves once it logged its HTTP port. */
 export async function startCliServer(dataDir: string): Promise<CliServer> {
   // 127.77.0.0/16 is loopback like 127.0.0.1; a random pair of its addresses avoids other benchmarks.

@@ -8,6 +8,7 @@ import { benchAlgVerdict } from './alg-verdict.js';
 import { benchBindingLifetime } from './binding-lifetime.js';
 import { benchIngest } from './ingest.js';
 import { benchAgentFootprint } from './agent-footprint.js';
+import { benchAgentSoak } from './agent-soak.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'alg-verdict': benchAlgVerdict,
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'binding-lifetime': benchBindingLifetime,
   ingest: benchIngest,
   'agent-footprint': benchAgentFootprint,
+  'agent-soak': benchAgentSoak,
 };
 
 const wanted = process.argv.slice(2);
