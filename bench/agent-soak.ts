@@ -91,8 +91,8 @@ export async function benchAgentSoak(): Promise<BenchFigure[]> {
         unit: 'KB',
         goal: 'about 0 (a leak of 1 KB per run is 1,000)',
         met: last.heapAfterMb - first.heapAfterMb < (Math.max(1, runsBetween) * 0.25) / 1000,
-        baseline: first.heapAfterMb,
-        baselineName: 'heap after the first of those full GCs, MB',
+        baseline: first.heapAfterMb * 1000,
+        baselineName: 'the heap after the first of those full GCs',
       });
     } else {
       process.stdout.write(`note: only ${steady.length} full GC after the first minute: too few to give the heap's trend; run longer (ALGWATCH_BENCH_SOAK_MINUTES)\n`);
