@@ -33,9 +33,12 @@ export function assertBuilt(): void {
   const stale = ['protocol', 'agent', 'server'].filter(
     (workspace) => newestMtime(join(REPO, workspace, 'src'), /(?<!\.test)\.ts$/) > newestMtime(join(REPO, workspace, 'dist'), /\.js$/),
   );
+  // `tsc -b` alone leaves the agent bundle (what the launcher runs) behind the compiled agent.
+  const compiledAgent = Math.max(newestMtime(join(REPO, 'agent/dist'), /^(?!bundle\/).*\.js$/), newestMtime(join(REPO, 'protocol/dist'), /\.js$/));
+  if (statSync(BUILT[1]!).mtimeMs < compiledAgent) stale.push('the agent bundle');
   if (stale.length > 0) {
     staleWarned = true;
-    console.warn(`e2e: ${stale.join(', ')} sources are newer than dist/: run \`npm run build\` to test the current code`);
+    console.warn(`e2e: the build of ${stale.join(', ')} is older than the code: run \`npm run build\` to test the current code`);
   }
 }
 
