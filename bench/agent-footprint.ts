@@ -10,9 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import type { BenchFigure } from './figures.js';
-import { addSiteTarget, AGENT_BIN, enrollSite, readLines, startCliServer, stopProcess, withoutAlgwatchVariables, type CliServer } from './cli-server.js';
+import { addSiteTarget, AGENT_BIN, enrollSite, readLines, readTimeSeries, startCliServer, stopProcess, withoutAlgwatchVariables, type CliServer } from './cli-server.js';
 import { processMemoryBytes, processRunSeconds } from './proc-usage.js';
 
 const SETTLE_MS = 15_000;
@@ -115,8 +114,7 @@ async function measure(pid: number, windowMs: number): Promise<Footprint> {
 
 /** storedResults counts the points in the server's embedded time-series file since sinceMs, per measurement and result. */
 function storedResults(serverDataDir: string, sinceMs: number): string {
-  const db = new Database(join(serverDataDir, 'time-series.sqlite'), { readonly: true, fileMustExist: true });
-  try {
+  return readTimeSeries(serverDataDir, (db) => {
     const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>;
     const counts: string[] = [];
     for (const { name } of tables) {
@@ -128,9 +126,7 @@ function storedResults(serverDataDir: string, sinceMs: number): string {
       for (const row of rows) counts.push(`${name} ${row.result}=${row.n}`);
     }
     return counts.length > 0 ? counts.join(', ') : 'none';
-  } finally {
-    db.close();
-  }
+  });
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {

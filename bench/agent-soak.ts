@@ -14,9 +14,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import type { BenchFigure } from './figures.js';
-import { addSiteTarget, AGENT_BIN, enrollSite, readLines, setSiteSchedule, startCliServer, stopProcess, withoutAlgwatchVariables, type CliServer } from './cli-server.js';
+import { launcherNodeFlags } from '../server/src/commands/local.js';
+import { addSiteTarget, AGENT_BIN, enrollSite, readLines, readTimeSeries, setSiteSchedule, startCliServer, stopProcess, withoutAlgwatchVariables, type CliServer } from './cli-server.js';
 import { processMemoryBytes } from './proc-usage.js';
 
 const MB = 1e6;
@@ -42,7 +42,7 @@ export async function benchAgentSoak(): Promise<BenchFigure[]> {
     server = await startCliServer(serverDir);
     await addSiteTarget('soak', 'pbx', `${server.bind}:${server.sipPort}`, 'udp', serverDir);
     await addSiteTarget('soak', 'trunk', `${server.bind}:${server.tlsPort}`, 'tls', serverDir);
-    const flags = readFileSync(AGENT_BIN, 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((word) => word.startsWith('--'));
+    const flags = launcherNodeFlags(readFileSync(AGENT_BIN, 'utf8'));
     agent = spawn(process.execPath, [...flags, '--trace-gc', AGENT_BIN, 'run', '--server', server.httpUrl, '--data-dir', join(dataDir, 'agent'), '--agent-id', 'soak-agent'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: withoutAlgwatchVariables({ ALGWATCH_TOKEN: token }),
@@ -107,10 +107,5 @@ export async function benchAgentSoak(): Promise<BenchFigure[]> {
 
 /** storedRuns counts the probe_run points the server stored: one per probe run of the agent. */
 function storedRuns(serverDataDir: string): number {
-  const db = new Database(join(serverDataDir, 'time-series.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM probe_run').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  return readTimeSeries(serverDataDir, (db) => (db.prepare('SELECT count(*) AS n FROM probe_run').get() as { n: number }).n);
 }

@@ -11,6 +11,8 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 
 export const SERVER_BIN = fileURLToPath(new URL('../server/bin/algwatch-server.js', import.meta.url));
 export const AGENT_BIN = fileURLToPath(new URL('../agent/bin/algwatch-agent.js', import.meta.url));
@@ -28,25 +30,38 @@ export interface CliServer {
   stop(): Promise<void>;
 }
 
-/** enrollSite runs `algwatch-server site add NAME --data-dir DIR` and returns the token (its last line). */
+/** siteCommand runs `algwatch-server site ARGS... --data-dir DIR` and returns its stdout; throws with its stderr if it fails. */
+async function siteCommand(args: string[], dataDir: string): Promise<string> {
+  const { code, stdout, stderr } = await run(process.execPath, [SERVER_BIN, 'site', ...args, '--data-dir', dataDir]);
+  if (code !== 0) throw new Error(`site ${args.slice(0, 2).join(' ')} exited with ${code}: ${stderr.trim()}`);
+  return stdout;
+}
+
+/** enrollSite runs `algwatch-server site add NAME` and returns the token (its last line). */
 export async function enrollSite(name: string, dataDir: string): Promise<string> {
-  const { code, stdout, stderr } = await run(process.execPath, [SERVER_BIN, 'site', 'add', name, '--data-dir', dataDir]);
-  const token = stdout.trim().split('\n').at(-1);
-  if (code !== 0 || !token) throw new Error(`site add exited with ${code}: ${stderr.trim()}`);
+  const token = (await siteCommand(['add', name], dataDir)).trim().split('\n').at(-1);
+  if (!token) throw new Error('site add printed no token');
   return token;
 }
 
 /** addSiteTarget runs `algwatch-server site target add SITE NAME HOST:PORT --transport T`. */
 export async function addSiteTarget(site: string, name: string, hostPort: string, transport: 'udp' | 'tcp' | 'tls', dataDir: string): Promise<void> {
-  const { code, stderr } = await run(process.execPath, [SERVER_BIN, 'site', 'target', 'add', site, name, hostPort, '--transport', transport, '--data-dir', dataDir]);
-  if (code !== 0) throw new Error(`site target add exited with ${code}: ${stderr.trim()}`);
+  await siteCommand(['target', 'add', site, name, hostPort, '--transport', transport], dataDir);
 }
 
 /** setSiteSchedule runs `algwatch-server site schedule SITE --<slot> EXPRESSION...`. */
 export async function setSiteSchedule(site: string, schedule: Record<string, string>, dataDir: string): Promise<void> {
-  const flags = Object.entries(schedule).flatMap(([flag, expression]) => [`--${flag}`, expression]);
-  const { code, stderr } = await run(process.execPath, [SERVER_BIN, 'site', 'schedule', site, ...flags, '--data-dir', dataDir]);
-  if (code !== 0) throw new Error(`site schedule exited with ${code}: ${stderr.trim()}`);
+  await siteCommand(['schedule', site, ...Object.entries(schedule).flatMap(([flag, expression]) => [`--${flag}`, expression])], dataDir);
+}
+
+/** readTimeSeries opens a stopped-or-running server's embedded time-series file read-only for `read`. */
+export function readTimeSeries<T>(serverDataDir: string, read: (db: Database.Database) => T): T {
+  const db = new Database(join(serverDataDir, 'time-series.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
 }
 
 /** startCliServer runs `algwatch-server serve` with embedded storage; resolves once it logged its HTTP port. */

@@ -181,22 +181,23 @@ export function describeAgent(agent: AgentRecord, nowMs: number): string {
   const parts = [`${agent.id}`];
   if (agent.version) parts.push(`v${agent.version}`);
   if (agent.hostname) parts.push(`on ${agent.hostname}`);
-  parts.push(`last seen ${ago(nowMs - Date.parse(agent.lastSeenAt))}`);
+  parts.push(`last seen ${duration(nowMs - Date.parse(agent.lastSeenAt))} ago`);
   const beat = agent.lastHeartbeat;
   if (beat) {
     parts.push(`outbox ${beat.outboxDepth} result${beat.outboxDepth === 1 ? '' : 's'}`);
     parts.push(`RSS ${Math.round(beat.rssBytes / 1e6)} MB`);
-    parts.push(`up ${ago(beat.uptimeS * 1000).replace(/ ago$/, '')}`);
+    parts.push(`up ${duration(beat.uptimeS * 1000)}`);
   }
   return parts.join(', ');
 }
 
-function ago(ms: number): string {
+/** duration says a span in the one unit a person reads at a glance: 25 s, 14 min, 5 h, 3 d. */
+function duration(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 120) return `${seconds} s ago`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h ago`;
-  return `${Math.round(seconds / 86_400)} d ago`;
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
 }
 
 function formatSchedule(schedule: Schedule): string {

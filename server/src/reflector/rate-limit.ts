@@ -26,7 +26,7 @@ export class SourceRateLimiter {
   allow(source: string, now = performance.now()): boolean {
     let bucket = this.buckets.get(source);
     if (bucket) {
-      bucket.tokens = Math.min(this.options.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.options.ratePerSecond);
+      bucket.tokens = this.tokensAt(bucket, now);
       bucket.updatedAt = now;
       if (source !== this.newest) {
         // Delete and re-insert keeps Map order = least recently used first.
@@ -50,8 +50,12 @@ export class SourceRateLimiter {
   /** exhausted says whether the source's bucket is empty now, without taking a token. */
   exhausted(source: string, now = performance.now()): boolean {
     const bucket = this.buckets.get(source);
-    if (!bucket) return false;
-    return Math.min(this.options.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.options.ratePerSecond) < 1;
+    return bucket !== undefined && this.tokensAt(bucket, now) < 1;
+  }
+
+  /** tokensAt is what the bucket holds at `now`: refilled at ratePerSecond since its update, up to burst. */
+  private tokensAt(bucket: Bucket, now: number): number {
+    return Math.min(this.options.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.options.ratePerSecond);
   }
 
   get trackedSources(): number {
