@@ -64,7 +64,11 @@ export type RelationalDialect = 'sqlite' | 'postgres';
 
 export class RelationalStore {
   constructor(
-    private readonly db: Kysely<RelationalDatabase>,
+    /**
+     * The shared Kysely handle. Stores of other tables (alerting, users) take it from here instead of
+     * growing this class: one connection pool, one migration set, one file per group of tables.
+     */
+    readonly db: Kysely<RelationalDatabase>,
     /** Which database is underneath; for logs and tests, never for branching queries. */
     readonly dialect: RelationalDialect,
   ) {}
