@@ -286,17 +286,22 @@ export class AlertEngine {
   private async flush(siteId: string, now: number): Promise<void> {
     const state = this.sites.get(siteId);
     if (!state) return this.schedule.flushed(siteId, now, false);
+    // Results already queued for the site go first: alerts raised by one batch share a message.
+    await state.chain;
     const firing = [...state.records.values()].filter((r) => r.state === 'firing' && r.episode !== null);
     const resolved = [...state.resolvedUnsent].flatMap((fp) => {
       const record = state.records.get(fp);
       return record && record.state === 'resolved' && record.episode !== null ? [record] : [];
     });
     state.resolvedUnsent.clear();
-    this.schedule.flushed(siteId, now, firing.length > 0);
 
     const claims: Array<{ key: string; record: AlertRecord; state: 'firing' | 'resolved' }> = [];
+    let held = false;
     for (const record of firing) {
-      if (this.muted(record, now)) continue;
+      if (this.muted(record, now)) {
+        held = true;
+        continue;
+      }
       const repeat = Math.max(0, Math.floor((now - (record.startsAt ?? now)) / this.timing.repeatIntervalMs));
       claims.push({ key: `${record.episode}|firing|${repeat}`, record, state: 'firing' });
     }
@@ -307,6 +312,7 @@ export class AlertEngine {
         claims.push({ key: `${record.episode}|resolved`, record, state: 'resolved' });
       }
     }
+    this.schedule.flushed(siteId, now, firing.length > 0, held);
     const claimed = await this.store.claimNotifications(
       claims.map((c) => ({ key: c.key, fingerprint: c.record.fingerprint, episode: c.record.episode as string, state: c.state, tenant: c.record.tenant, siteName: c.record.siteName })),
     );

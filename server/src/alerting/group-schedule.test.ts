@@ -21,6 +21,13 @@ describe('group schedule', () => {
     expect(schedule.due(90_000)).toEqual(['hq']);
   });
 
+  it('looks again after group interval while a silence holds an alert back', () => {
+    const schedule = new GroupSchedule(timing);
+    schedule.changed('hq', 0);
+    schedule.flushed('hq', 30_000, true, true);
+    expect(schedule.due(30_000 + timing.groupIntervalMs)).toEqual(['hq']);
+  });
+
   it('repeats while firing and forgets the group once everything resolved', () => {
     const schedule = new GroupSchedule(timing);
     schedule.changed('hq', 0);

@@ -39,13 +39,15 @@ export class GroupSchedule {
 
   /**
    * flushed notes a flush at `now`. While something still fires, the group repeats after the repeat
-   * interval; once all resolved, it is forgotten and the next alert waits group wait again.
+   * interval, or after the group interval when `recheck` (an alert was held back by a silence, and
+   * must go out soon after the silence ends); once all resolved, the group is forgotten and the
+   * next alert waits group wait again.
    */
-  flushed(key: string, now: number, anyFiring: boolean): void {
+  flushed(key: string, now: number, anyFiring: boolean, recheck = false): void {
     if (!anyFiring) {
       this.groups.delete(key);
       return;
     }
-    this.groups.set(key, { lastFlushAt: now, dueAt: now + this.timing.repeatIntervalMs });
+    this.groups.set(key, { lastFlushAt: now, dueAt: now + (recheck ? this.timing.groupIntervalMs : this.timing.repeatIntervalMs) });
   }
 }
