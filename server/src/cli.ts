@@ -6,11 +6,22 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
+import { alertsCommand, ALERTS_USAGE } from './commands/alerts.js';
+import { silenceCommand, SILENCE_USAGE } from './commands/silence.js';
+import { ruleCommand, RULE_USAGE } from './commands/rule.js';
 
 const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
-                       [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE] [--debug]
-       algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}`;
+                       [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE]
+                       [--smtp-from ADDR] [--public-url URL] [--agent-offline-after D] [--alert-group-wait D]
+                       [--alert-group-interval D] [--alert-repeat-interval D] [--debug]
+       algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${ALERTS_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${SILENCE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${RULE_USAGE.replace(/^usage: /, "")}`;
+
+/** The store commands: each takes --data-dir / --database-url, defaulting to ALGWATCH_* variables. */
+const STORE_COMMANDS = { site: siteCommand, alerts: alertsCommand, silence: silenceCommand, rule: ruleCommand } as const;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -19,8 +30,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (command === 'site') {
-    return siteCommand(rest, {
+  if (command !== undefined && Object.hasOwn(STORE_COMMANDS, command)) {
+    return STORE_COMMANDS[command as keyof typeof STORE_COMMANDS](rest, {
       dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
       ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
     });

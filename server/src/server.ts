@@ -19,6 +19,9 @@ import { openTimeSeriesStore } from './storage/open-time-series.js';
 import type { TimeSeriesStore } from './storage/time-series.js';
 import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
 import type { ResultsFanOut } from './ingest/ingest-results.js';
+import { ResultsFeed } from './ingest/results-feed.js';
+import { AlertEngine } from './alerting/engine.js';
+import type { AlertDispatcher } from './alerting/dispatch.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
 import { StatusBoard } from './web/status-board.js';
 
@@ -31,12 +34,20 @@ export interface RunningServer {
   readonly relational: RelationalStore;
   readonly timeSeries: TimeSeriesStore;
   readonly agents: AgentGateway;
+  /** Every newly stored batch of results, once each (alerting and the dashboard subscribe). */
+  readonly results: ResultsFeed;
+  /** The alert engine; null when started with `alerting: false`. */
+  readonly alerts: AlertEngine | null;
   close(): Promise<void>;
 }
 
 export interface StartServerHooks {
-  /** Called with every newly stored batch of results (dashboard and alerting subscribe here). */
+  /** Called with every newly stored batch of results (the same batches `results` publishes). */
   onResults?: ResultsFanOut;
+  /** Where alert notifications go; default: the tenant's notification channels. */
+  dispatcher?: AlertDispatcher;
+  /** false runs without the alert engine (the ingest bench's baseline); default true. */
+  alerting?: boolean;
 }
 
 /** StartupError is a failure to start that a technician can fix (port taken, bad certificate). */
@@ -103,6 +114,27 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     });
     closers.push(() => timeSeries.close());
 
+    const results = new ResultsFeed((err) => log.error({ err }, 'results subscriber failed'));
+    const onResults = hooks.onResults;
+    if (onResults) results.subscribe((batch) => onResults(batch.site, batch.results, batch.agentId));
+    let alerts: AlertEngine | null = null;
+    if (hooks.alerting !== false) {
+      const engine = await AlertEngine.start({
+        relational,
+        timeSeries,
+        log,
+        dispatcher: hooks.dispatcher ?? NO_CHANNELS,
+        timing: { groupWaitMs: config.alertGroupWaitMs, groupIntervalMs: config.alertGroupIntervalMs, repeatIntervalMs: config.alertRepeatIntervalMs },
+        agentOfflineAfterMs: config.agentOfflineAfterMs,
+        publicUrl: config.publicUrl,
+      }).catch((err: Error) => {
+        throw new StartupError(`alerting could not start: ${err.message}`);
+      });
+      alerts = engine;
+      results.subscribe(engine.onResults);
+      closers.push(() => engine.close());
+    }
+
     const board = new StatusBoard();
     const http = createServer((req, res) => {
       if (req.method === 'GET' && (req.url === '/' || req.url === '/status')) {
@@ -134,9 +166,9 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       log,
       reflectorHost: reflectorHostFor(config),
       reflectorPorts: { sip: sip.ports.udp, tls: sip.ports.tls, stun: stun.sockets[0]?.port ?? config.stunPort },
-      onResults: (site, results, agentId) => {
-        board.record(site, results);
-        hooks.onResults?.(site, results, agentId);
+      onResults: (site, stored, agentId) => {
+        board.record(site, stored);
+        results.publish({ site, agentId, results: stored });
       },
     });
     const configWatch = watchSiteConfigChanges(relational, agents, log);
@@ -155,12 +187,15 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       { bind: config.bind, altAddress: config.altAddress ?? null, sip: sip.ports, stun: stun.sockets, httpPort },
       'algwatch server listening',
     );
-    return { httpPort, sip, stun, relational, timeSeries, agents, close: closeAll };
+    return { httpPort, sip, stun, relational, timeSeries, agents, results, alerts, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;
   }
 }
+
+/** Until channels are configured, a claimed notification is recorded as having nowhere to go. */
+const NO_CHANNELS: AlertDispatcher = { dispatch: async () => [] };
 
 /**
  * Result ids are kept to recognise resends. An agent's outbox resends within hours, at worst days;
