@@ -341,10 +341,10 @@ describe('agent gateway', () => {
   it('records heartbeats as the agent`s last heartbeat', async () => {
     const fixture = await startGateway();
     const client = await connectAgent(fixture, acme.token, 'beating');
-    client.emit('heartbeat', { at: 42, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
+    client.emit('heartbeat', { at: 1_795_640_000_000, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
     await vi.waitFor(async () => {
       const beating = (await relational.listAgents(acme.site.id)).find((a) => a.id === 'beating');
-      expect(beating?.lastHeartbeat).toEqual({ at: 42, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
+      expect(beating?.lastHeartbeat).toEqual({ at: 1_795_640_000_000, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
     });
   });
 

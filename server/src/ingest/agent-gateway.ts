@@ -5,8 +5,9 @@
  * ingestResults, the single path into storage.
  *
  * Whoever creates the socket.io Server must pass AGENT_SERVER_OPTIONS (maxHttpBufferSize =
- * MAX_MESSAGE_BYTES): socket.io enforces the size while reading, before any handler runs, and drops
- * a connection that sends a larger message (nothing of it is stored).
+ * MAX_MESSAGE_BYTES, boundedSocketIoParser): socket.io enforces the size while reading and the
+ * parser the nesting before JSON.parse, before any handler runs; either drops the connection that
+ * sent the message (nothing of it is stored).
  */
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import {
@@ -28,9 +29,13 @@ import type { Site } from '../relational/relational-store.js';
 import { describeIssues } from './describe-issues.js';
 import { ingestResults, type IngestDeps } from './ingest-results.js';
 import { SeenResultsBatcher } from './seen-results-batcher.js';
+import { boundedSocketIoParser } from './bounded-parser.js';
 
-/** AGENT_SERVER_OPTIONS are the socket.io Server options the agent gateway relies on. */
-export const AGENT_SERVER_OPTIONS = { maxHttpBufferSize: MAX_MESSAGE_BYTES } satisfies Partial<ServerOptions>;
+/**
+ * AGENT_SERVER_OPTIONS are the socket.io Server options the agent gateway relies on: the message
+ * size bound, and a parser that refuses deeply nested packets before parsing them.
+ */
+export const AGENT_SERVER_OPTIONS = { maxHttpBufferSize: MAX_MESSAGE_BYTES, parser: boundedSocketIoParser } satisfies Partial<ServerOptions>;
 
 const INVALID_AGENT_TOKEN = AGENT_CONNECT_ERRORS.tokenRefused;
 const INVALID_AGENT_ID = AGENT_CONNECT_ERRORS.badAgentId;
