@@ -36,6 +36,10 @@ const serverConfigSchema = z.object({
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   publicHost: z.string().optional(),
+  sipMaxConnections: z
+    .string()
+    .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= 1 && Number(value) <= 100_000, 'must be a number of connections from 1 to 100000')
+    .transform(Number),
   debug: z.boolean(),
 });
 
@@ -57,6 +61,7 @@ const OPTIONS = {
   tlsCert: { flag: 'tls-cert', env: 'ALGWATCH_TLS_CERT', default: undefined },
   tlsKey: { flag: 'tls-key', env: 'ALGWATCH_TLS_KEY', default: undefined },
   publicHost: { flag: 'public-host', env: 'ALGWATCH_PUBLIC_HOST', default: undefined },
+  sipMaxConnections: { flag: 'sip-max-connections', env: 'ALGWATCH_SIP_MAX_CONNECTIONS', default: '1024' },
 } as const;
 
 export class ConfigError extends Error {

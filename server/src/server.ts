@@ -48,7 +48,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
   });
   // Per-packet events (garbage ignored, failed handshakes) go to debug: a spoofed flood must not
   // turn into a flood of log lines. Listening, limits reached and errors stay at info.
-  const perPacket = /\.(ignored|stream_invalid|tls_handshake_failed|udp_send_failed|reply_too_large|source_connection_limit)$/;
+  const perPacket = /\.(ignored|stream_invalid|tls_handshake_failed|udp_send_failed|reply_too_large|source_connection_limit|slot_evicted|no_request|idle_closed|message_too_slow)$/;
   const emit = (event: string, fields: Record<string, unknown>) => (perPacket.test(event) ? log.debug(fields, event) : log.info(fields, event));
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
@@ -81,6 +81,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         tcpPort: config.sipPort,
         tlsPort: config.tlsPort,
         tls: { key: tls.key, cert: tls.cert },
+        maxConnections: config.sipMaxConnections,
         limiter,
         log: emit,
       }),
