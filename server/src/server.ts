@@ -20,6 +20,8 @@ import type { TimeSeriesStore } from './storage/time-series.js';
 import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
 import type { ResultsFanOut } from './ingest/ingest-results.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
+import { watchTokenRevocations } from './ingest/revocation-watch.js';
+import { DEFAULT_SITE_QUOTA } from './ingest/site-quota.js';
 import { StatusBoard } from './web/status-board.js';
 
 export const SERVER_VERSION = '0.1.0';
@@ -135,6 +137,11 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       log,
       reflectorHost: reflectorHostFor(config),
       reflectorPorts: { sip: sip.ports.udp, tls: sip.ports.tls, stun: stun.sockets[0]?.port ?? config.stunPort },
+      siteQuota: {
+        resultsPerSecond: config.siteResultsPerSecond,
+        resultsBurst: Math.max(DEFAULT_SITE_QUOTA.resultsBurst, config.siteResultsPerSecond * 10),
+        bytesPerDay: config.siteMbPerDay * 1024 * 1024,
+      },
       onResults: (site, results, agentId) => {
         board.record(site, results);
         hooks.onResults?.(site, results, agentId);
@@ -142,6 +149,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     });
     const configWatch = watchSiteConfigChanges(relational, agents, log);
     closers.push(async () => configWatch.stop());
+    const revocationWatch = watchTokenRevocations(relational, agents, log);
+    closers.push(async () => revocationWatch.stop());
     const pruning = setInterval(() => void pruneSeenResults(relational, log), SEEN_RESULTS_PRUNE_EVERY_MS);
     pruning.unref();
     closers.push(async () => clearInterval(pruning));

@@ -25,6 +25,7 @@ import { openRelationalStore } from '../relational/open.js';
 import type { RelationalStore, Site } from '../relational/relational-store.js';
 import { createSqliteTestDatabase, type TestDatabase } from '../relational/test-databases.js';
 import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
+import { watchTokenRevocations } from './revocation-watch.js';
 import { AGENT_SERVER_OPTIONS, attachAgentGateway, type AgentGateway, type AgentGatewayDeps } from './agent-gateway.js';
 
 /** A real TimeSeriesStore kept in memory: stores a repeated point (same series and time) once. */
@@ -336,6 +337,36 @@ describe('agent gateway', () => {
     expect(await sendResults(client, { results: [result()] })).toEqual({ ok: false, error: 'invalid agent token' });
     expect(await disconnected).toBe('io server disconnect');
     expect(probePoints(fixture).length).toBe(1);
+  });
+
+  it('cuts off an idle agent whose token is revoked by another process, without waiting for its next batch', async () => {
+    const fixture = await startGateway();
+    const site = await relational.createSite('revoked-idle', 'acme');
+    const client = await connectAgent(fixture, site.token, 'idle-box');
+    const bystander = await connectAgent(fixture, acme.token, 'bystander');
+    const watch = watchTokenRevocations(relational, fixture.gateway, pino({ level: 'silent' }), 100);
+    try {
+      const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
+      await relational.revokeSiteTokens(site.site.id);
+      expect(await disconnected).toBe('io server disconnect');
+      expect(bystander.connected).toBe(true);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('refuses batches over the site quota across all of the site`s connections, storing nothing of them', async () => {
+    const fixture = await startGateway({ siteQuota: { resultsPerSecond: 0.001, resultsBurst: 3, bytesPerDay: 1e9 } });
+    const site = await relational.createSite('quota-site', 'acme');
+    const [first, second] = [await connectAgent(fixture, site.token, 'one'), await connectAgent(fixture, site.token, 'two')];
+    expect(await sendResults(first, { results: [result(), result()] })).toMatchObject({ ok: true });
+    expect(await sendResults(second, { results: [result(), result()] })).toEqual({
+      ok: false,
+      error: 'site quota exceeded: at most 0.001 results/s per site (burst 3); send again later',
+    });
+    expect(await sendResults(second, { results: [result()] })).toMatchObject({ ok: true });
+    expect(probePoints(fixture).length).toBe(3);
+    expect(fixture.logLines.filter((line) => line.msg === 'site quota exceeded')).toHaveLength(1);
   });
 
   it('records heartbeats as the agent`s last heartbeat', async () => {

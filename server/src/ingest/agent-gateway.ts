@@ -29,6 +29,7 @@ import type { Site } from '../relational/relational-store.js';
 import { describeIssues } from './describe-issues.js';
 import { ingestResults, type IngestDeps } from './ingest-results.js';
 import { SeenResultsBatcher } from './seen-results-batcher.js';
+import { DEFAULT_SITE_QUOTA, SiteQuotas, type SiteQuotaLimits } from './site-quota.js';
 import { boundedSocketIoParser } from './bounded-parser.js';
 
 /**
@@ -69,6 +70,8 @@ export interface AgentGatewayDeps extends IngestDeps {
   failedLoginRate?: ResultsRateLimit;
   /** How stale a connected agent's token check may get (default TOKEN_RECHECK_MS). */
   tokenRecheckMs?: number;
+  /** Per-site budgets over all of a site's connections (default DEFAULT_SITE_QUOTA). */
+  siteQuota?: SiteQuotaLimits;
 }
 
 export interface AgentGateway {
@@ -78,6 +81,8 @@ export interface AgentGateway {
   runNow(siteId: string, probes: ProbeName[]): Promise<number>;
   /** disconnectSite drops a site's agents (after its tokens were revoked in this process). */
   disconnectSite(siteId: string): void;
+  /** recheckTokens checks the tokens of a site's agents connected here and drops those no longer valid; resolves to how many. */
+  recheckTokens(siteId: string): Promise<number>;
 }
 
 interface AgentSocketData {
@@ -104,6 +109,8 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
   const deps: AgentGatewayDeps = { seenResults: new SeenResultsBatcher(gatewayDeps.relational), ...gatewayDeps };
   const namespace = io.of(AGENT_NAMESPACE) as unknown as AgentNamespace;
   const rate = deps.resultsRate ?? DEFAULT_RESULTS_RATE;
+  const quotas = new SiteQuotas(deps.siteQuota ?? DEFAULT_SITE_QUOTA);
+  const quotaLogged = new Set<string>();
 
   const agentConfig = async (siteId: string): Promise<AgentConfig> =>
     agentConfigSchema.parse({
@@ -164,6 +171,10 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
     const logFields = { site: site.name, tenant: site.tenantName, agent: agentId };
     void socket.join(siteRoom(site.id));
     deps.log.info(logFields, 'agent connected');
+    // Every message counts against the site's bytes of the day, as it arrived on the wire.
+    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+      if (packet.type === 'message' && typeof packet.data === 'string') quotas.countBytes(site.id, packet.data.length);
+    });
     socket.on('disconnect', (reason) => deps.log.info({ ...logFields, reason }, 'agent disconnected'));
 
     socket.on('hello', (payload: unknown, ack: unknown) => {
@@ -225,6 +236,14 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
       setImmediate(() => socket.disconnect(true));
       return { ok: false, error: INVALID_AGENT_TOKEN };
     }
+    const count = Array.isArray((payload as { results?: unknown } | null)?.results) ? (payload as { results: unknown[] }).results.length : 0;
+    const overQuota = quotas.takeResults(site.id, count);
+    if (overQuota) {
+      // Once per site until the server restarts: the agent keeps its outbox and logs it on its side.
+      if (!quotaLogged.has(site.id)) deps.log.warn({ site: site.name, tenant: site.tenantName, agent: data.agentId, reason: overQuota }, 'site quota exceeded');
+      quotaLogged.add(site.id);
+      return { ok: false, error: overQuota };
+    }
     return ingestResults(deps, { site, agentId: data.agentId }, payload);
   }
 
@@ -243,6 +262,19 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
     },
     disconnectSite(siteId) {
       namespace.in(siteRoom(siteId)).disconnectSockets(true);
+    },
+    async recheckTokens(siteId) {
+      let cut = 0;
+      const verdicts = new Map<string, Promise<Site | null>>();
+      for (const socket of await namespace.local.in(siteRoom(siteId)).fetchSockets()) {
+        const { token } = socket.data;
+        if (!verdicts.has(token)) verdicts.set(token, deps.relational.authenticateToken(token));
+        const site = await verdicts.get(token);
+        if (site?.id === siteId) continue;
+        socket.disconnect(true);
+        cut++;
+      }
+      return cut;
     },
   };
 }
