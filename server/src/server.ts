@@ -21,6 +21,7 @@ import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './i
 import type { ResultsFanOut } from './ingest/ingest-results.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
 import { watchTokenRevocations } from './ingest/revocation-watch.js';
+import { guardHandshakes } from './ingest/handshake-guard.js';
 import { DEFAULT_SITE_QUOTA } from './ingest/site-quota.js';
 import { StatusBoard } from './web/status-board.js';
 
@@ -131,7 +132,16 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       res.end('not found\n');
     });
     const io = new SocketIoServer(http, { ...AGENT_SERVER_OPTIONS, serveClient: false });
+    let handshakeRefusalLogged = false;
+    const handshakes = guardHandshakes(io, {
+      onRefused: (address) => {
+        // Once per server run: a flood must not become a flood of log lines.
+        if (!handshakeRefusalLogged) log.warn({ address }, 'too many unauthenticated socket.io connections from one address; closing the extra ones');
+        handshakeRefusalLogged = true;
+      },
+    });
     const agents = attachAgentGateway(io, {
+      handshakes,
       relational,
       timeSeries,
       log,

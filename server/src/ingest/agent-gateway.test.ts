@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Server } from 'socket.io';
-import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import { io as connect, Manager, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AGENT_CONNECT_ERRORS,
@@ -26,6 +26,7 @@ import type { RelationalStore, Site } from '../relational/relational-store.js';
 import { createSqliteTestDatabase, type TestDatabase } from '../relational/test-databases.js';
 import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
 import { watchTokenRevocations } from './revocation-watch.js';
+import { ROOT_NAMESPACE_REFUSED } from './handshake-guard.js';
 import { AGENT_SERVER_OPTIONS, attachAgentGateway, type AgentGateway, type AgentGatewayDeps } from './agent-gateway.js';
 
 /** A real TimeSeriesStore kept in memory: stores a repeated point (same series and time) once. */
@@ -367,6 +368,32 @@ describe('agent gateway', () => {
     expect(await sendResults(second, { results: [result()] })).toMatchObject({ ok: true });
     expect(probePoints(fixture).length).toBe(3);
     expect(fixture.logLines.filter((line) => line.msg === 'site quota exceeded')).toHaveLength(1);
+  });
+
+  it('refuses the root namespace, and closes unauthenticated connections past 20 from one address while agents elsewhere get in', async () => {
+    const fixture = await startGateway();
+    const root = connect(fixture.url.replace(AGENT_NAMESPACE, '/'), { transports: ['websocket'], reconnection: false, forceNew: true });
+    clients.push(root as unknown as AgentClient);
+    await expect(connected(root as unknown as AgentClient)).rejects.toThrow(ROOT_NAMESPACE_REFUSED);
+
+    // Engine-level connections that never log in to any namespace, all from 127.0.0.5.
+    const managers = Array.from({ length: 25 }, () => new Manager(fixture.url.replace(AGENT_NAMESPACE, ''), { transports: ['websocket'], reconnection: false, autoConnect: false, localAddress: '127.0.0.5' } as object));
+    const outcomes = await Promise.all(
+      managers.map(
+        (manager) =>
+          new Promise<'held' | 'closed'>((resolve) => {
+            manager.open((err) => {
+              if (err) return resolve('closed');
+              manager.engine.once('close', () => resolve('closed'));
+              setTimeout(() => resolve('held'), 500);
+            });
+          }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'held')).toHaveLength(20);
+    const agentElsewhere = await connectAgent(fixture, acme.token, 'elsewhere');
+    expect(agentElsewhere.connected).toBe(true);
+    for (const manager of managers) manager.engine?.close();
   });
 
   it('records heartbeats as the agent`s last heartbeat', async () => {

@@ -31,12 +31,17 @@ import { ingestResults, type IngestDeps } from './ingest-results.js';
 import { SeenResultsBatcher } from './seen-results-batcher.js';
 import { DEFAULT_SITE_QUOTA, SiteQuotas, type SiteQuotaLimits } from './site-quota.js';
 import { boundedSocketIoParser } from './bounded-parser.js';
+import { guardHandshakes, HANDSHAKE_TIMEOUT_MS, type HandshakeGuard } from './handshake-guard.js';
 
 /**
  * AGENT_SERVER_OPTIONS are the socket.io Server options the agent gateway relies on: the message
  * size bound, and a parser that refuses deeply nested packets before parsing them.
  */
-export const AGENT_SERVER_OPTIONS = { maxHttpBufferSize: MAX_MESSAGE_BYTES, parser: boundedSocketIoParser } satisfies Partial<ServerOptions>;
+export const AGENT_SERVER_OPTIONS = {
+  maxHttpBufferSize: MAX_MESSAGE_BYTES,
+  parser: boundedSocketIoParser,
+  connectTimeout: HANDSHAKE_TIMEOUT_MS,
+} satisfies Partial<ServerOptions>;
 
 const INVALID_AGENT_TOKEN = AGENT_CONNECT_ERRORS.tokenRefused;
 const INVALID_AGENT_ID = AGENT_CONNECT_ERRORS.badAgentId;
@@ -72,6 +77,8 @@ export interface AgentGatewayDeps extends IngestDeps {
   tokenRecheckMs?: number;
   /** Per-site budgets over all of a site's connections (default DEFAULT_SITE_QUOTA). */
   siteQuota?: SiteQuotaLimits;
+  /** The server's guard of unauthenticated connections; the gateway creates one when not given. */
+  handshakes?: HandshakeGuard;
 }
 
 export interface AgentGateway {
@@ -119,6 +126,7 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
       ...(deps.reflectorPorts ? { reflectorPorts: deps.reflectorPorts } : {}),
     });
 
+  const handshakes = deps.handshakes ?? guardHandshakes(io);
   const failedLogins = new SourceRateLimiter({ ...(deps.failedLoginRate ?? DEFAULT_FAILED_LOGIN_RATE), maxSources: 10_000 });
   const throttledLogged = new Set<string>();
 
@@ -157,6 +165,7 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
           tokenCheckedAt: performance.now(),
           rateLimitLogged: false,
         };
+        handshakes.admitted(socket);
         next();
       },
       (error: unknown) => {
