@@ -51,7 +51,7 @@ function queriesOf(dashboard: Dashboard): DashboardQuery[] {
 // ---------- (a) names against the schema ----------
 
 const KEYWORDS = new Set(
-  'select from where and or as group by order desc asc limit fill none null true false time show tag values with key last mean count sum min max'.split(' '),
+  'select from where and or as group by order desc asc limit fill none null previous true false time show tag values with key last mean count sum min max'.split(' '),
 );
 
 /** QueryNames is what an InfluxQL string refers to, read from its tokens. */
