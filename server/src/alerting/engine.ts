@@ -221,12 +221,12 @@ export class AlertEngine {
       await this.store.recordFiring(record);
       this.firing.set(record.fingerprint, record);
       state.resolvedUnsent.delete(record.fingerprint);
-      this.schedule.changed(key, now);
+      this.flushBy(this.schedule.changed(key, now));
     } else if (transition === 'resolved') {
       await this.store.saveAlerts([record]);
       this.firing.delete(record.fingerprint);
       state.resolvedUnsent.add(record.fingerprint);
-      this.schedule.changed(key, now);
+      this.flushBy(this.schedule.changed(key, now));
     } else {
       state.dirty.add(record.fingerprint);
     }
@@ -255,6 +255,16 @@ export class AlertEngine {
     this.overrides = new Map(overrides.map((o) => [`${o.scope} ${o.scopeRef} ${o.rule}`, o.override]));
   }
 
+  /**
+   * flushBy makes sure due groups are flushed by `dueAt` even when that is sooner than the next
+   * tick (group wait 0: a message leaves as soon as the result that raised it is evaluated).
+   */
+  private flushBy(dueAt: number): void {
+    const delay = dueAt - Date.now();
+    if (this.closed || delay >= (this.options.tickMs ?? 1_000)) return;
+    setTimeout(() => this.flushDue(Date.now()), Math.max(0, delay)).unref();
+  }
+
   private tick(): void {
     const now = Date.now();
     for (const record of this.firing.values()) {
@@ -266,6 +276,10 @@ export class AlertEngine {
         if (transition) await this.transitioned(state, record, transition, now);
       });
     }
+    this.flushDue(now);
+  }
+
+  private flushDue(now: number): void {
     for (const key of this.schedule.due(now)) {
       if (this.flushes.has(key)) continue;
       const flush = this.flush(key, now)

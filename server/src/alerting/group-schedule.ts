@@ -22,12 +22,13 @@ export class GroupSchedule {
 
   constructor(private readonly timing: GroupTiming) {}
 
-  /** changed notes that an alert of the group started firing or resolved at `now`. */
-  changed(key: string, now: number): void {
+  /** changed notes that an alert of the group started firing or resolved at `now`; returns when the group is due. */
+  changed(key: string, now: number): number {
     const group = this.groups.get(key) ?? { lastFlushAt: null, dueAt: null };
     const candidate = group.lastFlushAt === null ? now + this.timing.groupWaitMs : Math.max(now, group.lastFlushAt + this.timing.groupIntervalMs);
     group.dueAt = group.dueAt === null ? candidate : Math.min(group.dueAt, candidate);
     this.groups.set(key, group);
+    return group.dueAt;
   }
 
   /** due lists the groups whose message is due at `now`. */

@@ -50,13 +50,19 @@ describe('alerting in the running server', () => {
     expect(dispatcher.sent[0]).toMatchObject({ site: 'branch-1', tenant: 'acme', siteUrl: 'https://algwatch.msp.example/sites/acme/branch-1' });
     expect(dispatcher.sent[0]?.alerts[0]).toMatchObject({ rule: 'sip_alg_udp', agent: 'desk-1', target: 'reflector', transport: 'udp' });
 
-    const series = new Database(join(dataDir, 'time-series.sqlite'), { readonly: true });
-    try {
-      const rows = series.prepare('SELECT rule, severity, state, tenant, site, firing FROM alert').all();
-      expect(rows).toEqual([{ rule: 'sip_alg_udp', severity: 'critical', state: 'firing', tenant: 'acme', site: 'branch-1', firing: 1 }]);
-    } finally {
-      series.close();
-    }
+    const alertRows = () => {
+      const series = new Database(join(dataDir, 'time-series.sqlite'), { readonly: true });
+      try {
+        // The table appears with the first point of the measurement.
+        const exists = series.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alert'").get();
+        return exists ? series.prepare('SELECT rule, severity, state, tenant, site, firing FROM alert').all() : [];
+      } finally {
+        series.close();
+      }
+    };
+    // Points are written in batches: the message may be out before the point is.
+    await waitFor('the alert point', () => alertRows().length > 0);
+    expect(alertRows()).toEqual([{ rule: 'sip_alg_udp', severity: 'critical', state: 'firing', tenant: 'acme', site: 'branch-1', firing: 1 }]);
   });
 
   it('picks up a silence added with the CLI within seconds', async () => {
