@@ -99,6 +99,13 @@ export class AlertStore {
     return record;
   }
 
+  /** storedStates returns the stored state and episode of each alert (another process may have moved it on). */
+  async storedStates(fingerprints: readonly string[]): Promise<Map<string, { state: string; episode: string | null }>> {
+    if (fingerprints.length === 0) return new Map();
+    const rows = await this.db.selectFrom('alerts').select(['fingerprint', 'state', 'episode']).where('fingerprint', 'in', [...fingerprints]).execute();
+    return new Map(rows.map((row) => [row.fingerprint, { state: row.state, episode: row.episode }]));
+  }
+
   /** appendHistory records state changes for `alerts --all` and the record of what happened. */
   async appendHistory(entries: readonly HistoryEntry[]): Promise<void> {
     if (entries.length === 0) return;

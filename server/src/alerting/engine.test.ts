@@ -102,6 +102,24 @@ describe.each(TEST_DATABASES)('alert engine on %s', (_label, createDatabase) => 
     expect(sent().map((n) => n.status).sort()).toEqual(['firing', 'resolved']);
   });
 
+  it('does not repeat an alert that another engine on the database resolved', async () => {
+    const { site } = await relational.createSite('moved-hq', 'acme');
+    const other = await openRelationalStore(database.options);
+    stores.push(other);
+    const dispatcher = recordingDispatcher();
+    const repeating = { ...FAST_TIMING, repeatIntervalMs: 300 };
+    const [a, b] = [await start(dispatcher, { timing: repeating }), await start(dispatcher, { timing: repeating }, other)];
+    deliver(a as AlertEngine, site, [sipAlgResult('udp', 'detected')]);
+    deliver(b as AlertEngine, site, [sipAlgResult('udp', 'detected')]);
+    await waitFor('the firing message', () => dispatcher.sent.length === 1);
+    // The agent now reports to engine a only: it resolves there, while b still holds the alert as firing.
+    for (let i = 0; i < 2; i++) deliver(a as AlertEngine, site, [sipAlgResult('udp', 'clean')]);
+    await waitFor('the resolution', () => dispatcher.sent.some((n) => n.status === 'resolved'));
+    // Past b's repeat interval: b must not announce the resolved alert again.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(dispatcher.sent.map((n) => n.status)).toEqual(['firing', 'resolved']);
+  });
+
   it('holds messages back while a silence covers the site and sends them once it is expired', async () => {
     const { site } = await relational.createSite('quiet-hq', 'acme');
     const silences = new SilenceStore(relational.db);

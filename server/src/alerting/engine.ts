@@ -302,7 +302,20 @@ export class AlertEngine {
     if (!state) return this.schedule.flushed(siteId, now, false);
     // Results already queued for the site go first: alerts raised by one batch share a message.
     await state.chain;
-    const firing = [...state.records.values()].filter((r) => r.state === 'firing' && r.episode !== null);
+    let firing = [...state.records.values()].filter((r) => r.state === 'firing' && r.episode !== null);
+    if (firing.length > 0) {
+      // Another server sharing the database may have resolved an alert this one still holds as
+      // firing (its agent moved there): take the stored state instead of announcing it again.
+      const stored = await this.store.storedStates(firing.map((r) => r.fingerprint));
+      for (const record of firing) {
+        const current = stored.get(record.fingerprint);
+        if (current && (current.state !== 'firing' || current.episode !== record.episode)) {
+          Object.assign(record, (await this.store.loadSiteAlerts(state.site.id)).find((r) => r.fingerprint === record.fingerprint) ?? {});
+          if (record.state !== 'firing') this.firing.delete(record.fingerprint);
+        }
+      }
+      firing = firing.filter((r) => r.state === 'firing');
+    }
     const resolved = [...state.resolvedUnsent].flatMap((fp) => {
       const record = state.records.get(fp);
       return record && record.state === 'resolved' && record.episode !== null ? [record] : [];
