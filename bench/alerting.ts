@@ -21,12 +21,17 @@ import { percentile, startIngestRig, type IngestRig } from './ingest-rig.js';
 import { measureThroughput } from './ingest-throughput.js';
 
 const SAMPLES = { sites: 100, spacingMs: 300 } as const;
+/**
+ * Logins in flight at once from this host: the server closes unauthenticated connections past 20
+ * per address (all simulated agents come from 127.0.0.1), so stay under it across fleet processes.
+ */
+const CONNECT_CONCURRENCY = 18;
 
 export async function benchAlerting(): Promise<BenchFigure[]> {
   const rig = await startIngestRig();
   try {
-    const off = await measureThroughput(rig, { tenant: 'bench-alerting-off', serverArgs: ['--no-alerting'], skipDirect: true });
-    const on = await measureThroughput(rig, { tenant: 'bench-alerting-on', skipDirect: true });
+    const off = await measureThroughput(rig, { tenant: 'bench-alerting-off', serverArgs: ['--no-alerting'], skipDirect: true, connectConcurrency: CONNECT_CONCURRENCY });
+    const on = await measureThroughput(rig, { tenant: 'bench-alerting-on', skipDirect: true, connectConcurrency: CONNECT_CONCURRENCY });
     const latency = await measureLatency(rig);
     return [
       {
@@ -80,7 +85,7 @@ async function measureLatency(rig: IngestRig): Promise<LatencyRun> {
   try {
     const share = Math.ceil(fleet.logins.length / processes.length);
     const connects = await Promise.all(
-      processes.map((p, i) => p.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins.slice(i * share, (i + 1) * share), concurrency: 100 }, 'connected', 300_000)),
+      processes.map((p, i) => p.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins.slice(i * share, (i + 1) * share), concurrency: Math.floor(CONNECT_CONCURRENCY / processes.length) }, 'connected', 300_000)),
     );
     await Promise.all(processes.map((p) => p.ask({ type: 'schedule', influxUrl: rig.influxd.url, database: 'algwatch', visibilitySampleRate: 0 }, 'started')));
     for (const login of probes.logins) {

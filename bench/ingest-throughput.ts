@@ -41,6 +41,8 @@ export interface ThroughputOptions {
   serverArgs?: string[];
   /** Skip the writeDirect baseline (a second run in the same bench compares against the first). */
   skipDirect?: boolean;
+  /** Logins in flight at once (default 50); the server admits 20 unauthenticated connections per address. */
+  connectConcurrency?: number;
 }
 
 export async function measureThroughput(rig: IngestRig, options: ThroughputOptions = {}): Promise<ThroughputRun> {
@@ -54,7 +56,7 @@ export async function measureThroughput(rig: IngestRig, options: ThroughputOptio
   let usage: WindowUsage;
   const influxdPid = await rig.influxdPid();
   try {
-    const connected = await clients.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins, concurrency: 50 }, 'connected');
+    const connected = await clients.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins, concurrency: options.connectConcurrency ?? 50 }, 'connected');
     if (connected.connected !== fleet.logins.length) {
       throw new Error(`only ${connected.connected} of ${fleet.logins.length} flood agents connected: ${connected.firstError ?? ''}`);
     }

@@ -56,6 +56,8 @@ interface SiteAlerts {
   dirty: Set<string>;
   /** Resolved alerts whose resolution has not been considered for a message yet. */
   resolvedUnsent: Set<string>;
+  /** Fingerprints by rule/target/transport: hashing once per key, not once per result. */
+  fingerprints: Map<string, string>;
 }
 
 export class AlertEngine {
@@ -132,7 +134,7 @@ export class AlertEngine {
   private siteState(site: Site): SiteAlerts {
     let state = this.sites.get(site.id);
     if (!state) {
-      state = { site, records: new Map(), chain: Promise.resolve(), loaded: false, keepaliveIntervalSeconds: null, dirty: new Set(), resolvedUnsent: new Set() };
+      state = { site, records: new Map(), chain: Promise.resolve(), loaded: false, keepaliveIntervalSeconds: null, dirty: new Set(), resolvedUnsent: new Set(), fingerprints: new Map() };
       this.sites.set(site.id, state);
     }
     return state;
@@ -167,7 +169,12 @@ export class AlertEngine {
   }
 
   private recordFor(state: SiteAlerts, rule: RuleName, target?: string, transport?: string): AlertRecord {
-    const fingerprint = alertFingerprint({ rule, siteId: state.site.id, target, transport });
+    const key = `${rule}\u0000${target ?? ''}\u0000${transport ?? ''}`;
+    let fingerprint = state.fingerprints.get(key);
+    if (fingerprint === undefined) {
+      fingerprint = alertFingerprint({ rule, siteId: state.site.id, target, transport });
+      state.fingerprints.set(key, fingerprint);
+    }
     let record = state.records.get(fingerprint);
     if (!record) {
       record = newAlertRecord({
@@ -280,6 +287,7 @@ export class AlertEngine {
   }
 
   private flushDue(now: number): void {
+    if (this.closed) return;
     for (const key of this.schedule.due(now)) {
       if (this.flushes.has(key)) continue;
       const flush = this.flush(key, now)
