@@ -12,7 +12,7 @@ import type { SipTransport } from '../check-report.js';
 import { AGENT_FINDINGS } from './agent.js';
 import { BINDING_LIFETIME_FINDINGS, bindingLifetimeFindings, measuredLifetimeOf } from './binding-lifetime.js';
 import { crlfKeepaliveFindings } from './crlf-keepalive.js';
-import type { Finding, FindingCode, FindingDefinition, FindingPlace } from './finding.js';
+import { SEVERITY_RANK, type Finding, type FindingCode, type FindingDefinition, type FindingPlace } from './finding.js';
 import { NAT_BEHAVIOR_FINDINGS, natMappingFindings, natMappingOf } from './nat-behavior.js';
 import { SIP_ALG_FINDINGS, sipAlgFindings, sipAlgReportOf, resultTransportOf } from './sip-alg.js';
 import { SIP_OPTIONS_FINDINGS, sipOptionsFindings } from './sip-options.js';
@@ -38,6 +38,13 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingDefinition>> = Object
 
 /** FINDING_CODES lists every code in the catalogue's order (by probe, worst usually first). */
 export const FINDING_CODES = Object.keys(FINDINGS) as FindingCode[];
+
+const CATALOGUE_ORDER = new Map(FINDING_CODES.map((code, index) => [code, index]));
+
+/** compareFindings orders findings worst first, then in catalogue order (the ALG before NAT before bindings). */
+export function compareFindings(a: Finding, b: Finding): number {
+  return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || CATALOGUE_ORDER.get(a.code)! - CATALOGUE_ORDER.get(b.code)!;
+}
 
 /**
  * findingsOfResult is the stateless findings one stored probe result shows, from its points and
