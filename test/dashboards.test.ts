@@ -20,6 +20,8 @@ import type { StoredPoint } from '../server/src/storage/time-series.js';
 import { DATASOURCE, type Dashboard } from '../dashboards/src/grafana.js';
 import { renderDashboards } from '../dashboards/src/render.js';
 import { startInfluxd, type RunningInfluxd } from './helpers/influxd.js';
+import { severityOfColor, thresholdColor } from './helpers/grafana-thresholds.js';
+import { bindingLifetimeSeverity } from '@algwatch/protocol/findings/index';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const jsonDir = join(root, 'dashboards/json');
@@ -338,8 +340,11 @@ describe('dashboard queries on a real InfluxDB', () => {
     expect(await run(site, panel, 'B', { tenant: ['acme'], site: ['branch7'] })).toEqual([]);
     expect(await run(site, panel, 'A', { tenant: ['acme'], site: ['hq'] })).toEqual([]);
     expect((await run(site, panel, 'B', { tenant: ['acme'], site: ['hq'] })).map((row) => row.min)).toEqual([600]);
-    const thresholdSteps = site.panels.find((p) => p.title === panel)!.fieldConfig!.defaults.thresholds!.steps.map((step) => step.value);
-    expect(thresholdSteps).toEqual([null, 30, 120]);
+    // The panel colours lifetimes the way check and the alerts grade them (the catalogue's thresholds).
+    const lifetimeColors = site.panels.find((p) => p.title === panel)!.fieldConfig!.defaults.thresholds!;
+    expect([28.5, 30, 30.001, 119.999, 120].map((seconds) => severityOfColor(thresholdColor(lifetimeColors, seconds)))).toEqual(
+      [28.5, 30, 30.001, 119.999, 120].map(bindingLifetimeSeverity),
+    );
   });
 
   it('shows keep-alive round-trip time, loss and status code per target', async () => {
