@@ -51,11 +51,12 @@ export function siteDetail(): Dashboard {
     panels: [
       stateTimelinePanel({
         title: 'SIP ALG per transport',
-        description: "Newest sip_alg result per interval and transport: red where the router rewrote algwatch's SIP over UDP or TCP, orange where something intercepted SIP over TLS.",
+        description: "Newest sip_alg result per interval and transport: red where the router rewrote algwatch's SIP over UDP or TCP, orange where something intercepted SIP over TLS; no band where the run got no answer (see Probe runs).",
         gridPos: { x: 0, y: 0, w: 24, h: 5 },
         queries: [
           {
-            query: `SELECT last(${sipAlg.field('alg_detected')}) FROM ${sipAlg.raw} WHERE ${scope()} GROUP BY ${perInterval(sipAlg.tag('transport'))} fill(none)`,
+            // Only runs that got an answer: a blocked run's alg_detected=false would read as "clean".
+            query: `SELECT last(${sipAlg.field('alg_detected')}) FROM ${sipAlg.raw} WHERE ${scope()} AND ${sipAlg.tag('result')} =~ /^(clean|detected)$/ GROUP BY ${perInterval(sipAlg.tag('transport'))} fill(none)`,
             alias: '$tag_transport',
           },
         ],
