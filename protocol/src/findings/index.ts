@@ -7,7 +7,7 @@
  * failures, a halved lifetime, a changed address, a worse NAT, loss over a window, agent offline)
  * are evaluated by the server's alert rules, which take their definitions from FINDINGS.
  */
-import type { ProbeResultMessage } from './../events.js';
+import type { ProbeResultMessage } from '../events.js';
 import type { SipTransport } from '../check-report.js';
 import { AGENT_FINDINGS } from './agent.js';
 import { BINDING_LIFETIME_FINDINGS, bindingLifetimeFindings, measuredLifetimeOf } from './binding-lifetime.js';
