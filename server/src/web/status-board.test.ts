@@ -52,7 +52,7 @@ describe('StatusBoard', () => {
   it('keeps a bounded summary, never the detail: 40 results with a deeply nested detail stay a few kilobytes', () => {
     const board = new StatusBoard();
     const hostile = deeplyNested(100_000);
-    const flood = { ...algSip, rewrites: Array.from({ length: 100 }, (_, i) => ({ direction: 'outbound' as const, field: `X-${i}`, sent: 'a'.repeat(4000), received: 'b' })) };
+    const flood = { ...algSip, rewrites: Array.from({ length: 100 }, (_, i) => ({ direction: 'outbound' as const, field: `X-${i}`, sent: 'a'.repeat(500), received: 'b' })) };
     const results: ProbeResultMessage[] = [];
     for (let i = 0; i < 40; i++) {
       const base = i === 0 ? sipAlgResult('udp', flood) : { ...stunMappingResult(true), target: `reflector-${i}` };
