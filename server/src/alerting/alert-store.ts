@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { AlertsTable, RelationalDatabase } from '../relational/schema.js';
-import type { Severity } from './findings-stand-in.js';
+import type { Severity } from '@algwatch/protocol/findings/index';
 import type { AlertRecord, AlertState } from './lifecycle.js';
 import { isRuleName } from './rule-settings.js';
 

@@ -7,7 +7,7 @@
  *
  * Pure functions over a record and the clock; the engine persists what they change.
  */
-import type { Severity } from './findings-stand-in.js';
+import type { Severity } from '@algwatch/protocol/findings/index';
 import type { RuleName, RuleSettings } from './rule-settings.js';
 import type { Observation, RuleMemory } from './rules/observation.js';
 

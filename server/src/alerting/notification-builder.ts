@@ -3,7 +3,7 @@
  * what changed (evidence), since when, what it means for calls and what to do, from the catalogue.
  */
 import { createHash } from 'node:crypto';
-import { FINDINGS, SEVERITY_RANK } from './findings-stand-in.js';
+import { FINDINGS, SEVERITY_RANK } from '@algwatch/protocol/findings/index';
 import type { AlertRecord } from './lifecycle.js';
 import type { AlertNotification, NotifiedAlert } from './notification-stand-in.js';
 

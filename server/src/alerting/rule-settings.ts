@@ -4,7 +4,7 @@
  * override wins over its tenant's, which wins over the default, setting by setting.
  */
 import { z } from 'zod';
-import { FINDINGS, THRESHOLDS, type FindingCode, type Severity } from './findings-stand-in.js';
+import { FINDINGS, THRESHOLDS, type FindingCode, type Severity } from '@algwatch/protocol/findings/index';
 
 /** The codes the alert engine evaluates (the rest of the catalogue is check's and the status page's). */
 export const RULE_NAMES = [

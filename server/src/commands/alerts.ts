@@ -4,7 +4,7 @@
  * and every delivery failure among them.
  */
 import { AlertStore, type NotificationLogEntry } from '../alerting/alert-store.js';
-import { SEVERITY_RANK } from '../alerting/findings-stand-in.js';
+import { SEVERITY_RANK } from '@algwatch/protocol/findings/index';
 import { formatTable, parseCommand, runStoreCommand, UsageError, type CommandOptions } from './store-command.js';
 
 export const ALERTS_USAGE = 'usage: alerts [--all] (also takes --data-dir DIR, --database-url URL)';

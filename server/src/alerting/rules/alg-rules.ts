@@ -5,7 +5,7 @@
  */
 import type { ProbeResultMessage } from '@algwatch/protocol/events';
 import type { SipAlgTransportReport } from '@algwatch/protocol/check-report';
-import { findingsOfResult } from '../findings-stand-in.js';
+import { findingsOfResult } from '@algwatch/protocol/findings/index';
 import type { RuleName } from '../rule-settings.js';
 import { countConsecutive, type Observation, type RuleContext } from './observation.js';
 

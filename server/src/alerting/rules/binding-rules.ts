@@ -3,7 +3,7 @@
  * keep-alives cannot hold them open), and a lifetime halved since the last measurement.
  */
 import type { ProbeResultMessage } from '@algwatch/protocol/events';
-import { THRESHOLDS } from '../findings-stand-in.js';
+import { THRESHOLDS } from '@algwatch/protocol/findings/index';
 import { numberField, pointOf, type Observation, type RuleContext } from './observation.js';
 
 export function observeBindingLifetime(result: ProbeResultMessage, context: RuleContext): Observation[] {
