@@ -14,6 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createTransport } from 'nodemailer';
 import { NotifyError, type AlertNotification, type Notifier } from '../notification.js';
+import { abortReason } from './abort-reason.js';
 import { emailHtml } from './email-html.js';
 import { plainTextBody, subjectLine } from './message.js';
 
@@ -34,7 +35,7 @@ export interface SmtpEndpoint {
 export interface EmailThreads {
   /** claimThreadStart resolves true when this message is the thread's first (and records that). */
   claimThreadStart(threadId: string): Promise<boolean>;
-  /** releaseThreadStart undoes a claim whose message was never accepted. */
+  /** releaseThreadStart forgets the thread: its first message was never accepted, or the thread ended (resolved). */
   releaseThreadStart(threadId: string): Promise<void>;
 }
 
@@ -118,6 +119,8 @@ export function emailNotifier(options: EmailNotifierOptions): Notifier {
           headers: { 'X-Algwatch-Group': notification.groupKey, 'X-Algwatch-Status': notification.test ? 'test' : notification.status },
           signal,
         });
+        // The episode is over: the next firing of this group starts a new thread with a new threadId.
+        if (notification.status === 'resolved' && options.threads) await options.threads.releaseThreadStart(notification.threadId).catch(() => {});
       } catch (error) {
         if (startsThread && options.threads) await options.threads.releaseThreadStart(notification.threadId).catch(() => {});
         throw smtpError(where, error, signal, endpoint.password);
@@ -130,7 +133,7 @@ export function emailNotifier(options: EmailNotifierOptions): Notifier {
 
 /** smtpError turns a nodemailer failure into a one-line NotifyError without the password. */
 function smtpError(where: string, error: unknown, signal: AbortSignal, password: string | undefined): NotifyError {
-  if (signal.aborted) return new NotifyError(`${where}: no answer before the attempt was aborted (timeout or shutdown)`, true);
+  if (signal.aborted) return new NotifyError(`${where}: ${abortReason(signal)}`, true);
   const failure = error as { code?: unknown; responseCode?: unknown; response?: unknown; message?: unknown };
   const code = typeof failure.code === 'string' ? failure.code : '';
   const responseCode = typeof failure.responseCode === 'number' ? failure.responseCode : undefined;

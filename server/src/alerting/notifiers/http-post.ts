@@ -6,6 +6,7 @@
  * its secret), and quote at most a short, single-line piece of the response body.
  */
 import { NotifyError } from '../notification.js';
+import { abortReason } from './abort-reason.js';
 
 export interface HttpRequest {
   headers: Record<string, string>;
@@ -39,7 +40,7 @@ export async function postOrThrow(post: HttpPost, url: string, displayUrl: strin
   try {
     response = await post(url, request);
   } catch (error) {
-    if (request.signal.aborted) throw new NotifyError(`${displayUrl}: no answer before the attempt was aborted (timeout or shutdown)`, true);
+    if (request.signal.aborted) throw new NotifyError(`${displayUrl}: ${abortReason(request.signal)}`, true);
     throw new NotifyError(`${displayUrl}: ${networkReason(error)}`, true);
   }
   if (response.status >= 200 && response.status < 300) return;
