@@ -3,7 +3,7 @@
  * a support inbox. Inline styles only (mail clients drop <style> blocks); every value is escaped.
  */
 import type { AlertNotification, NotifiedAlert } from '../notification.js';
-import { alertHeading, introLine, orderedAlerts, subjectLine, whenLine, whereLine } from './message.js';
+import { adviceHeading, alertHeading, evidenceHeading, introLine, orderedAlerts, subjectLine, whenLine, whereLine } from './message.js';
 
 const SEVERITY_COLOURS: Record<NotifiedAlert['severity'], string> = { critical: '#b42318', warning: '#b54708', info: '#175cd3' };
 const RESOLVED_COLOUR = '#067647';
@@ -29,7 +29,7 @@ function alertSection(alert: NotifiedAlert): string {
   const colour = alert.state === 'resolved' ? RESOLVED_COLOUR : SEVERITY_COLOURS[alert.severity];
   const evidence =
     alert.evidence.length > 0
-      ? `<p style="margin:8px 0 4px"><b>What changed</b></p>
+      ? `<p style="margin:8px 0 4px"><b>${evidenceHeading(alert)}</b></p>
 <pre style="margin:0;padding:8px;background:#f2f4f7;font-size:12px;white-space:pre-wrap">${alert.evidence.map(escapeHtml).join('\n')}</pre>`
       : '';
   return `<div style="border-left:4px solid ${colour};padding:4px 12px;margin:0 0 16px">
@@ -38,7 +38,7 @@ function alertSection(alert: NotifiedAlert): string {
 <p style="margin:0 0 4px;color:#475467">${escapeHtml(whereLine(alert))}<br>${escapeHtml(whenLine(alert))}</p>
 ${evidence}
 <p style="margin:8px 0 4px"><b>What it means for calls:</b> ${escapeHtml(alert.impact)}</p>
-<p style="margin:8px 0 4px"><b>${alert.state === 'resolved' ? 'What was advised' : 'What to do'}:</b> ${escapeHtml(alert.remediation)}</p>
+<p style="margin:8px 0 4px"><b>${adviceHeading(alert)}:</b> ${escapeHtml(alert.remediation)}</p>
 </div>`;
 }
 

@@ -68,6 +68,16 @@ export function alertHeading(alert: NotifiedAlert): string {
   return `${alert.severity.toUpperCase()} ${alert.state}: ${alert.title}`;
 }
 
+/** evidenceHeading titles the evidence lines: "What changed", or "What had changed" once resolved. */
+export function evidenceHeading(alert: NotifiedAlert): string {
+  return alert.state === 'resolved' ? 'What had changed' : 'What changed';
+}
+
+/** adviceHeading titles the remediation: "What to do", or "What was advised" once resolved. */
+export function adviceHeading(alert: NotifiedAlert): string {
+  return alert.state === 'resolved' ? 'What was advised' : 'What to do';
+}
+
 /** introLine is the message's first sentence. */
 export function introLine(notification: AlertNotification): string {
   if (notification.test) return `This is a test notification from algwatch: no site has a problem. If you read this, the channel works.`;
@@ -83,11 +93,11 @@ export function plainTextBody(notification: AlertNotification): string {
   for (const alert of orderedAlerts(notification)) {
     lines.push(alertHeading(alert), `  ${alert.summary}`, `  ${whereLine(alert)}`, `  ${whenLine(alert)}`);
     if (alert.evidence.length > 0) {
-      lines.push('  What changed:');
+      lines.push(`  ${evidenceHeading(alert)}:`);
       for (const evidence of alert.evidence) lines.push(`    ${evidence}`);
     }
     lines.push(`  What it means for calls: ${alert.impact}`);
-    lines.push(`  ${alert.state === 'resolved' ? 'What was advised' : 'What to do'}: ${alert.remediation}`, '');
+    lines.push(`  ${adviceHeading(alert)}: ${alert.remediation}`, '');
   }
   if (notification.siteUrl) lines.push(`Site page: ${notification.siteUrl}`, '');
   lines.push('-- algwatch');

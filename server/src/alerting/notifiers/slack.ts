@@ -9,7 +9,7 @@
  */
 import { type AlertNotification, type NotifiedAlert, type Notifier } from '../notification.js';
 import { fetchPost, postOrThrow, type HttpPost } from './http-post.js';
-import { alertHeading, introLine, orderedAlerts, subjectLine, whenLine, whereLine } from './message.js';
+import { adviceHeading, alertHeading, evidenceHeading, introLine, orderedAlerts, subjectLine, whenLine, whereLine } from './message.js';
 
 export interface SlackNotifierOptions {
   url: string;
@@ -76,8 +76,8 @@ export function slackMessage(notification: AlertNotification): SlackMessage {
 function alertBlocks(alert: NotifiedAlert): SlackBlock[] {
   const heading = `*${escapeMrkdwn(alertHeading(alert))}*\n${escapeMrkdwn(alert.summary)}\n_${escapeMrkdwn(whereLine(alert))} · ${escapeMrkdwn(whenLine(alert))}_`;
   // Evidence lines go in a code block: they are raw SIP header lines, and mrkdwn would eat their <>.
-  const evidence = alert.evidence.length > 0 ? `*What changed*\n\`\`\`${evidenceWithin(alert.evidence, EVIDENCE_CHARS)}\`\`\`\n` : '';
-  const advice = `${evidence}*What it means for calls:* ${escapeMrkdwn(alert.impact)}\n*${alert.state === 'resolved' ? 'What was advised' : 'What to do'}:* ${escapeMrkdwn(alert.remediation)}`;
+  const evidence = alert.evidence.length > 0 ? `*${evidenceHeading(alert)}*\n\`\`\`${evidenceWithin(alert.evidence, EVIDENCE_CHARS)}\`\`\`\n` : '';
+  const advice = `${evidence}*What it means for calls:* ${escapeMrkdwn(alert.impact)}\n*${adviceHeading(alert)}:* ${escapeMrkdwn(alert.remediation)}`;
   return [
     { type: 'section', text: { type: 'mrkdwn', text: cut(heading, SECTION_CHARS) } },
     { type: 'section', text: { type: 'mrkdwn', text: cut(advice, SECTION_CHARS) } },
