@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpReceiver, type HttpAnswer, type HttpReceiver, type ReceivedRequest } from './test-http-receiver.js';
 import { runNotifierKit, type KitAnswer } from './test-notifier-kit.js';
@@ -36,6 +37,17 @@ function verify(request: ReceivedRequest, secret: string): boolean {
   const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`);
   const given = Buffer.from(signature);
   return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+type ReadmeVerify = (rawBody: string, headers: Record<string, unknown>, secret: string, maxAgeSeconds?: number) => boolean;
+
+/** readmeVerify is the README's verification snippet itself, so the documented scheme is the one sent. */
+function readmeVerify(): ReadmeVerify {
+  const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+  const snippet = /```js\n([\s\S]*?function verifyAlgwatch[\s\S]*?)```/.exec(readme)?.[1];
+  if (!snippet) throw new Error('README.md has no js block with verifyAlgwatch');
+  const body = snippet.split('\n').filter((line) => !line.startsWith('import ')).join('\n');
+  return new Function('createHmac', 'timingSafeEqual', `${body}\nreturn verifyAlgwatch;`)(createHmac, timingSafeEqual) as ReadmeVerify;
 }
 
 describe('webhook message', () => {
@@ -82,6 +94,23 @@ describe('webhook message', () => {
     expect(body.commonLabels).toMatchObject({ tenant: 'acme-dental', site: 'branch-12', severity: 'critical' });
     expect(body.algwatch).toMatchObject({ tenant: 'acme-dental', site: 'branch-12', threadId: firingNotification().threadId, test: false });
     expect(body.algwatch.text).toContain(REWRITTEN_VIA);
+  });
+
+  it('is accepted by the README`s verification snippet, which refuses a wrong secret, a changed body and an old timestamp', async () => {
+    receiver = await startHttpReceiver();
+    await webhookNotifier({ url: `${receiver.origin}/hooks`, secret: SECRET, receiver: 'noc' }).notify(firingNotification(), new AbortController().signal);
+    const request = receiver.requests[0] as ReceivedRequest;
+    const verifyAlgwatch = readmeVerify();
+    expect(verifyAlgwatch(request.body, request.headers, SECRET)).toBe(true);
+    expect(verifyAlgwatch(request.body, request.headers, 'not-the-secret-at-all')).toBe(false);
+    expect(verifyAlgwatch(`${request.body} `, request.headers, SECRET)).toBe(false);
+
+    receiver.requests.length = 0;
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await webhookNotifier({ url: `${receiver.origin}/hooks`, secret: SECRET, receiver: 'noc', now: () => hourAgo }).notify(firingNotification(), new AbortController().signal);
+    const old = receiver.requests[0] as ReceivedRequest;
+    expect(verify(old, SECRET)).toBe(true);
+    expect(verifyAlgwatch(old.body, old.headers, SECRET)).toBe(false);
   });
 
   it('posts the resolution with its end time', async () => {
