@@ -36,6 +36,18 @@ const serverConfigSchema = z.object({
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   publicHost: z.string().optional(),
+  sipMaxConnections: z
+    .string()
+    .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= 1 && Number(value) <= 100_000, 'must be a number of connections from 1 to 100000')
+    .transform(Number),
+  siteResultsPerSecond: z
+    .string()
+    .refine((value) => /^\d+(\.\d+)?$/.test(value) && Number(value) > 0 && Number(value) <= 1e6, 'must be a number of results per second above 0')
+    .transform(Number),
+  siteMbPerDay: z
+    .string()
+    .refine((value) => /^\d{1,7}$/.test(value) && Number(value) >= 1, 'must be a whole number of megabytes from 1')
+    .transform(Number),
   debug: z.boolean(),
 });
 
@@ -57,6 +69,9 @@ const OPTIONS = {
   tlsCert: { flag: 'tls-cert', env: 'ALGWATCH_TLS_CERT', default: undefined },
   tlsKey: { flag: 'tls-key', env: 'ALGWATCH_TLS_KEY', default: undefined },
   publicHost: { flag: 'public-host', env: 'ALGWATCH_PUBLIC_HOST', default: undefined },
+  sipMaxConnections: { flag: 'sip-max-connections', env: 'ALGWATCH_SIP_MAX_CONNECTIONS', default: '1024' },
+  siteResultsPerSecond: { flag: 'site-results-per-second', env: 'ALGWATCH_SITE_RESULTS_PER_SECOND', default: '100' },
+  siteMbPerDay: { flag: 'site-mb-per-day', env: 'ALGWATCH_SITE_MB_PER_DAY', default: '500' },
 } as const;
 
 export class ConfigError extends Error {

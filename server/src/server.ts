@@ -20,6 +20,9 @@ import type { TimeSeriesStore } from './storage/time-series.js';
 import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
 import type { ResultsFanOut } from './ingest/ingest-results.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
+import { watchTokenRevocations } from './ingest/revocation-watch.js';
+import { guardHandshakes } from './ingest/handshake-guard.js';
+import { DEFAULT_SITE_QUOTA } from './ingest/site-quota.js';
 import { StatusBoard } from './web/status-board.js';
 
 export const SERVER_VERSION = '0.1.0';
@@ -48,7 +51,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
   });
   // Per-packet events (garbage ignored, failed handshakes) go to debug: a spoofed flood must not
   // turn into a flood of log lines. Listening, limits reached and errors stay at info.
-  const perPacket = /\.(ignored|stream_invalid|tls_handshake_failed|udp_send_failed|reply_too_large|source_connection_limit)$/;
+  const perPacket = /\.(ignored|stream_invalid|tls_handshake_failed|udp_send_failed|reply_too_large|source_connection_limit|slot_evicted|no_request|idle_closed|message_too_slow)$/;
   const emit = (event: string, fields: Record<string, unknown>) => (perPacket.test(event) ? log.debug(fields, event) : log.info(fields, event));
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
@@ -81,6 +84,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         tcpPort: config.sipPort,
         tlsPort: config.tlsPort,
         tls: { key: tls.key, cert: tls.cert },
+        maxConnections: config.sipMaxConnections,
         limiter,
         log: emit,
       }),
@@ -128,12 +132,26 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       res.end('not found\n');
     });
     const io = new SocketIoServer(http, { ...AGENT_SERVER_OPTIONS, serveClient: false });
+    let handshakeRefusalLogged = false;
+    const handshakes = guardHandshakes(io, {
+      onRefused: (address) => {
+        // Once per server run: a flood must not become a flood of log lines.
+        if (!handshakeRefusalLogged) log.warn({ address }, 'too many unauthenticated socket.io connections from one address; closing the extra ones');
+        handshakeRefusalLogged = true;
+      },
+    });
     const agents = attachAgentGateway(io, {
+      handshakes,
       relational,
       timeSeries,
       log,
       reflectorHost: reflectorHostFor(config),
       reflectorPorts: { sip: sip.ports.udp, tls: sip.ports.tls, stun: stun.sockets[0]?.port ?? config.stunPort },
+      siteQuota: {
+        resultsPerSecond: config.siteResultsPerSecond,
+        resultsBurst: Math.max(DEFAULT_SITE_QUOTA.resultsBurst, config.siteResultsPerSecond * 10),
+        bytesPerDay: config.siteMbPerDay * 1024 * 1024,
+      },
       onResults: (site, results, agentId) => {
         board.record(site, results);
         hooks.onResults?.(site, results, agentId);
@@ -141,6 +159,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     });
     const configWatch = watchSiteConfigChanges(relational, agents, log);
     closers.push(async () => configWatch.stop());
+    const revocationWatch = watchTokenRevocations(relational, agents, log);
+    closers.push(async () => revocationWatch.stop());
     const pruning = setInterval(() => void pruneSeenResults(relational, log), SEEN_RESULTS_PRUNE_EVERY_MS);
     pruning.unref();
     closers.push(async () => clearInterval(pruning));
