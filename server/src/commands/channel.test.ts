@@ -80,6 +80,8 @@ describe.each(TEST_DATABASES)('channel command on %s', (_label, createDatabase) 
     expect(mail?.from?.text).toBe('algwatch@alerts.msp.example');
     expect(mail?.subject).toBe('[TEST] info · every tenant/channel-test: Test notification for channel ops-mail');
     expect(mail?.text).toContain('This is a test notification from algwatch: no site has a problem.');
+    // A test opens no thread that would have to be remembered.
+    expect((await database.query('select count(*) as n from notification_threads')).map((row) => Number(row.n))).toEqual([0]);
   });
 
   it('sends a marked test to Slack and to the webhook', async () => {

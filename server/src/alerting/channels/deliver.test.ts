@@ -6,7 +6,7 @@ import type { RelationalStore } from '../../relational/relational-store.js';
 import { createSqliteTestDatabase, type TestDatabase } from '../../relational/test-databases.js';
 import { startHttpReceiver, type HttpReceiver } from '../notifiers/test-http-receiver.js';
 import { closedPort } from '../notifiers/test-notifier-kit.js';
-import { firingNotification } from '../notifiers/test-notifications.js';
+import { firingNotification, resolvedNotification } from '../notifiers/test-notifications.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../notifiers/test-smtp-receiver.js';
 import { ChannelStore, type Channel } from './channel-store.js';
 import { deliver, type DeliveryOptions } from './deliver.js';
@@ -84,6 +84,20 @@ describe('deliver', () => {
     expect(receiver.mails[0]?.mail.subject).toBe('[FIRING] critical · acme-dental/branch-12: SIP ALG rewriting SIP over UDP');
   });
 
+  it('threads the resolution under the firing email across deliveries, and forgets the thread once resolved', async () => {
+    const receiver = await smtpReceiver();
+    options = newOptions({ smtpTlsCa: receiver.ca });
+    const channel = await store.add({ name: 'threaded-mail', destination: { kind: 'email', to: ['ops@msp.example'], smtpUrl: receiver.url } });
+
+    expect(await deliver(channel, firingNotification(), options)).toMatchObject({ delivered: true });
+    expect(await database.query(`select thread_id from notification_threads where channel_id = '${channel.id}'`)).toEqual([{ thread_id: firingNotification().threadId }]);
+    expect(await deliver(channel, resolvedNotification(), options)).toMatchObject({ delivered: true });
+
+    const [firing, resolution] = receiver.mails.map(({ mail }) => mail);
+    expect(resolution?.inReplyTo).toBe(firing?.messageId);
+    expect(await database.query(`select thread_id from notification_threads where channel_id = '${channel.id}'`)).toEqual([]);
+  });
+
   it('gives up on an unreachable SMTP server with a clear error recorded on the channel', async () => {
     options = newOptions({ attempts: 3 });
     const port = await closedPort();
@@ -130,12 +144,39 @@ describe('deliver', () => {
     const channel = await webhookChannel('stopping-hook', receiver);
 
     const delivery = deliver(channel, firingNotification(), options);
-    while (receiver.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Stop once the first attempt has failed, i.e. while deliver waits out its backoff.
+    while (!logged.includes('notification attempt failed')) await new Promise((resolve) => setTimeout(resolve, 10));
     stop.abort();
     const outcome = await delivery;
 
     expect(outcome).toMatchObject({ delivered: false, attempts: 1 });
     expect(outcome.delivered === false && outcome.error).toBe(`webhook ${receiver.origin}/hook answered HTTP 503 (gave up: the server is stopping)`);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('sends nothing once the server is stopping, and says so', async () => {
+    const receiver = await httpReceiver();
+    const stop = new AbortController();
+    stop.abort();
+    options = newOptions({ signal: stop.signal });
+    const channel = await webhookChannel('stopped-before-hook', receiver);
+
+    expect(await deliver(channel, firingNotification(), options)).toMatchObject({ delivered: false, attempts: 0, retryable: true, error: 'not sent: the server is stopping' });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('cuts an attempt short when the server stops during it', async () => {
+    const receiver = await httpReceiver();
+    receiver.answer([], 'hang');
+    const stop = new AbortController();
+    options = newOptions({ signal: stop.signal });
+    const channel = await webhookChannel('stopped-hook', receiver);
+
+    const delivery = deliver(channel, firingNotification(), options);
+    while (receiver.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    stop.abort();
+
+    expect(await delivery).toMatchObject({ delivered: false, attempts: 1, error: `webhook ${receiver.origin}/hook: aborted: the server is stopping` });
   });
 
   it('scrubs the channel`s secrets even from an error a receiver echoes back', async () => {

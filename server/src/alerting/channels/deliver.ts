@@ -69,10 +69,11 @@ export async function deliver(channel: Channel, notification: AlertNotification,
   } catch (error) {
     lastError = asNotifyError(error, channel, scrub);
   }
-  while (notifier && attempts < maxAttempts && !options.signal?.aborted) {
-    if (attempts > 0) {
-      const backoff = backoffMs(attempts, options);
-      if (!(await sleep(backoff, options.signal))) break;
+  let stopped = false;
+  while (notifier && attempts < maxAttempts) {
+    if ((attempts > 0 && !(await sleep(backoffMs(attempts, options), options.signal))) || options.signal?.aborted) {
+      stopped = true;
+      break;
     }
     attempts++;
     try {
@@ -84,12 +85,15 @@ export async function deliver(channel: Channel, notification: AlertNotification,
     } catch (error) {
       lastError = asNotifyError(error, channel, scrub);
       options.log?.warn({ ...logFields, attempt: attempts, retryable: lastError.retryable, error: lastError.message }, 'notification attempt failed');
-      if (!lastError.retryable) break;
+      // Not retryable, or cut short by the stop (its error says so already).
+      if (!lastError.retryable || options.signal?.aborted) break;
     }
   }
   const at = new Date();
-  const stoppedEarly = options.signal?.aborted && lastError.retryable;
-  const error = `${attempts > 1 ? `after ${attempts} attempts: ` : ''}${lastError.message}${stoppedEarly ? ' (gave up: the server is stopping)' : ''}`;
+  if (stopped && attempts === 0) lastError = new NotifyError('not sent: the server is stopping', true);
+  // Stopped between attempts: say so after the last error (one cut short by the stop says it itself).
+  const suffix = stopped && attempts > 0 ? ' (gave up: the server is stopping)' : '';
+  const error = `${attempts > 1 ? `after ${attempts} attempts: ` : ''}${lastError.message}${suffix}`;
   await options.store.recordFailure(channel.id, at, error).catch((failure: unknown) => options.log?.warn({ ...logFields, error: scrub(oneLine(failure)) }, 'could not record a delivery'));
   return { channel: channel.name, delivered: false, attempts, at: at.toISOString(), error, retryable: lastError.retryable };
 }

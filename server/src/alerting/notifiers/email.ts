@@ -93,7 +93,9 @@ export function emailNotifier(options: EmailNotifierOptions): Notifier {
     kind: 'email',
     async notify(notification: AlertNotification, signal: AbortSignal): Promise<void> {
       const threadMessageId = `<thread-${createHash('sha256').update(notification.threadId).digest('hex').slice(0, 32)}@${domain}>`;
-      const startsThread = notification.status === 'firing' && (options.threads ? await options.threads.claimThreadStart(notification.threadId) : true);
+      // A test opens a thread of its own that nothing follows: nothing to remember.
+      const remembered = options.threads && !notification.test ? options.threads : undefined;
+      const startsThread = notification.status === 'firing' && (remembered ? await remembered.claimThreadStart(notification.threadId) : true);
       const transport = createTransport({
         host: endpoint.host,
         port: endpoint.port,
@@ -120,9 +122,9 @@ export function emailNotifier(options: EmailNotifierOptions): Notifier {
           signal,
         });
         // The episode is over: the next firing of this group starts a new thread with a new threadId.
-        if (notification.status === 'resolved' && options.threads) await options.threads.releaseThreadStart(notification.threadId).catch(() => {});
+        if (notification.status === 'resolved' && remembered) await remembered.releaseThreadStart(notification.threadId).catch(() => {});
       } catch (error) {
-        if (startsThread && options.threads) await options.threads.releaseThreadStart(notification.threadId).catch(() => {});
+        if (startsThread && remembered) await remembered.releaseThreadStart(notification.threadId).catch(() => {});
         throw smtpError(where, error, signal, endpoint.password);
       } finally {
         transport.close();
