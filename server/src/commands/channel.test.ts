@@ -160,6 +160,7 @@ describe('channel command, malformed input', () => {
     [['add', 's', '--slack-url', 'https://hooks.slack.com'], '--slack-url has no path: use the whole incoming-webhook URL Slack gave you (https://hooks.slack.com/services/...)'],
     [['add', 'w', '--webhook-url', 'https://noc.example/hook'], '--webhook-url needs --secret S, the key the receiver checks X-Algwatch-Signature with'],
     [['add', 'w', '--webhook-url', 'ftp://noc.example/hook', '--secret', WEBHOOK_SECRET], '--webhook-url is not an http(s) URL'],
+    [['add', 'w', '--webhook-url', `https://noc:${SMTP_PASSWORD}@noc.example/hook`, '--secret', WEBHOOK_SECRET], '--webhook-url must not hold user:password@: the receiver authenticates requests by their signature (--secret)'],
     [['add', 'w', '--webhook-url', 'https://noc.example/hook', '--secret', 'short'], '--secret must be at least 16 characters (e.g. from `openssl rand -hex 32`)'],
     [['add', 'w', '--webhook-url', 'https://noc.example/hook', '--secret'], '--secret needs a value'],
     [['add', 'x', '--slack-url', 'https://hooks.slack.com/services/T/B/x', '--webhook-url', 'https://noc.example/hook'], 'channel add needs exactly one of --email, --slack-url or --webhook-url'],

@@ -40,11 +40,14 @@ export function destinationProblem(destination: ChannelDestination): string | un
     case 'slack': {
       const url = httpUrl(destination.url);
       if (url === undefined) return '--slack-url is not an http(s) URL: use the incoming-webhook URL Slack gave you (https://hooks.slack.com/services/...)';
+      if (url.username !== '' || url.password !== '') return '--slack-url must not hold user:password@ (fetch refuses such URLs)';
       if (url.pathname.length <= 1) return '--slack-url has no path: use the whole incoming-webhook URL Slack gave you (https://hooks.slack.com/services/...)';
       return undefined;
     }
     case 'webhook': {
-      if (httpUrl(destination.url) === undefined) return '--webhook-url is not an http(s) URL';
+      const url = httpUrl(destination.url);
+      if (url === undefined) return '--webhook-url is not an http(s) URL';
+      if (url.username !== '' || url.password !== '') return '--webhook-url must not hold user:password@: the receiver authenticates requests by their signature (--secret)';
       if (destination.secret.length < MIN_SECRET_LENGTH) return `--secret must be at least ${MIN_SECRET_LENGTH} characters (e.g. from \`openssl rand -hex 32\`)`;
       return undefined;
     }
