@@ -1,6 +1,6 @@
 /**
  * algwatch-server: `algwatch-server [serve] [flags]` runs the server; `algwatch-server site ...`
- * manages sites and agent tokens. Exit codes: 0 ok, 2 could not run (one line on stderr).
+ * manages sites and agent tokens; `algwatch-server channel ...` where alerts go. Exit codes: 0 ok, 2 could not run (one line on stderr).
  */
 import pino, { type Logger } from 'pino';
 import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
@@ -9,13 +9,16 @@ import { siteCommand, SITE_USAGE } from './commands/site.js';
 import { alertsCommand, ALERTS_USAGE } from './commands/alerts.js';
 import { silenceCommand, SILENCE_USAGE } from './commands/silence.js';
 import { ruleCommand, RULE_USAGE } from './commands/rule.js';
+import { channelCommand, CHANNEL_USAGE } from './commands/channel.js';
 
 const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
                        [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE]
                        [--smtp-from ADDR] [--public-url URL] [--agent-offline-after D] [--alert-group-wait D]
-                       [--alert-group-interval D] [--alert-repeat-interval D] [--debug]
+                       [--alert-group-interval D] [--alert-repeat-interval D] [--notify-timeout D]
+                       [--notify-attempts N] [--debug]
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}
        algwatch-server ${ALERTS_USAGE.replace(/^usage: /, "")}
        algwatch-server ${SILENCE_USAGE.replace(/^usage: /, "")}
        algwatch-server ${RULE_USAGE.replace(/^usage: /, "")}`;
@@ -34,6 +37,13 @@ export async function main(argv: string[]): Promise<number | undefined> {
     return STORE_COMMANDS[command as keyof typeof STORE_COMMANDS](rest, {
       dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
       ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
+    });
+  }
+  if (command === 'channel') {
+    return channelCommand(rest, {
+      dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
+      ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
+      ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}),
     });
   }
   if (command === 'local') return local(rest);

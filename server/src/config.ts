@@ -67,6 +67,11 @@ const serverConfigSchema = z.object({
   alertGroupWaitMs: duration,
   alertGroupIntervalMs: duration.refine((ms) => ms >= 1, 'must be more than 0'),
   alertRepeatIntervalMs: duration.refine((ms) => ms >= 1_000, 'must be at least 1s'),
+  notifyTimeoutMs: duration.refine((ms) => ms >= 100, 'must be at least 100ms'),
+  notifyAttempts: z
+    .string()
+    .refine((value) => /^\d{1,2}$/.test(value) && Number(value) >= 1 && Number(value) <= 20, 'must be a number of attempts from 1 to 20')
+    .transform(Number),
   debug: z.boolean(),
 });
 
@@ -97,6 +102,8 @@ const OPTIONS = {
   alertGroupWaitMs: { flag: 'alert-group-wait', env: 'ALGWATCH_ALERT_GROUP_WAIT', default: '30s' },
   alertGroupIntervalMs: { flag: 'alert-group-interval', env: 'ALGWATCH_ALERT_GROUP_INTERVAL', default: '1m' },
   alertRepeatIntervalMs: { flag: 'alert-repeat-interval', env: 'ALGWATCH_ALERT_REPEAT_INTERVAL', default: '4h' },
+  notifyTimeoutMs: { flag: 'notify-timeout', env: 'ALGWATCH_NOTIFY_TIMEOUT', default: '10s' },
+  notifyAttempts: { flag: 'notify-attempts', env: 'ALGWATCH_NOTIFY_ATTEMPTS', default: '5' },
 } as const;
 
 export class ConfigError extends Error {

@@ -22,6 +22,8 @@ import type { ResultsFanOut } from './ingest/ingest-results.js';
 import { ResultsFeed } from './ingest/results-feed.js';
 import { AlertEngine } from './alerting/engine.js';
 import type { AlertDispatcher } from './alerting/dispatch.js';
+import { channelsDispatcher } from './alerting/channels-dispatcher.js';
+import { defaultSmtpFrom } from './alerting/notifiers/email.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
 import { watchTokenRevocations } from './ingest/revocation-watch.js';
 import { guardHandshakes } from './ingest/handshake-guard.js';
@@ -122,12 +124,23 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     const onResults = hooks.onResults;
     if (onResults) results.subscribe((batch) => onResults(batch.site, batch.results, batch.agentId));
     let alerts: AlertEngine | null = null;
+    // Deliveries still retrying when the server stops give up (recorded as failed) instead of holding it up.
+    const stopping = new AbortController();
     if (hooks.alerting !== false) {
       const engine = await AlertEngine.start({
         relational,
         timeSeries,
         log,
-        dispatcher: hooks.dispatcher ?? NO_CHANNELS,
+        dispatcher:
+          hooks.dispatcher ??
+          channelsDispatcher({
+            db: relational.db,
+            smtpFrom: config.smtpFrom ?? defaultSmtpFrom(),
+            log,
+            attempts: config.notifyAttempts,
+            attemptTimeoutMs: config.notifyTimeoutMs,
+            signal: stopping.signal,
+          }),
         timing: { groupWaitMs: config.alertGroupWaitMs, groupIntervalMs: config.alertGroupIntervalMs, repeatIntervalMs: config.alertRepeatIntervalMs },
         agentOfflineAfterMs: config.agentOfflineAfterMs,
         publicUrl: config.publicUrl,
@@ -137,6 +150,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       alerts = engine;
       results.subscribe(engine.onResults);
       closers.push(() => engine.close());
+      // Runs before engine.close (closers run last first): retrying deliveries end, then the engine drains.
+      closers.push(async () => stopping.abort());
     }
 
     const board = new StatusBoard();
@@ -213,9 +228,6 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     throw err;
   }
 }
-
-/** Until channels are configured, a claimed notification is recorded as having nowhere to go. */
-const NO_CHANNELS: AlertDispatcher = { dispatch: async () => [] };
 
 /**
  * Result ids are kept to recognise resends. An agent's outbox resends within hours, at worst days;

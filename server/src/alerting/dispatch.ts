@@ -3,7 +3,7 @@
  * the tenant (its own and those for all tenants). The real one sits on the notifiers' ChannelStore
  * and `deliver` (retries, backoff, timeouts); notifierDispatcher serves tests and `local`.
  */
-import type { AlertNotification, Notifier } from './notification-stand-in.js';
+import type { AlertNotification, Notifier } from './notification.js';
 
 /** One channel's outcome: delivered, or the last error (one line, never a secret). */
 export interface DispatchOutcome {

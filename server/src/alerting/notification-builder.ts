@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { FINDINGS, SEVERITY_RANK } from '@algwatch/protocol/findings/index';
 import type { AlertRecord } from './lifecycle.js';
-import type { AlertNotification, NotifiedAlert } from './notification-stand-in.js';
+import type { AlertNotification, NotifiedAlert } from './notification.js';
 
 export interface NotificationInput {
   tenant: string;

@@ -1,6 +1,6 @@
 /** Test helpers for the engine tests: a dispatcher that records messages, and waiting for them. */
 import type { AlertDispatcher, DispatchOutcome } from './dispatch.js';
-import type { AlertNotification } from './notification-stand-in.js';
+import type { AlertNotification } from './notification.js';
 
 export interface RecordingDispatcher extends AlertDispatcher {
   readonly sent: AlertNotification[];

@@ -81,9 +81,7 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
     slots.admit(socket, plainAddress(socket.remoteAddress ?? ''));
   };
 
-  const udp = dgram.createSocket({ type: net.isIPv6(options.bind) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
-  udp.on('error', (err) => log('sip.udp_error', { error: err.message }));
-  udp.on('message', (packet, remote) => {
+  const onUdpMessage = (packet: Buffer, remote: dgram.RemoteInfo) => {
     const source: SipSource = { transport: 'udp', address: plainAddress(remote.address), port: remote.port };
     if (packet.length > maxMessageBytes || !allow(source.address)) return;
     const reply = replyToSipRequest(packet, source);
@@ -98,7 +96,14 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
     }
     // No callback: dgram then tries a synchronous send first; a failure is the socket's 'error' event.
     udp.send(bytes, remote.port, remote.address);
-  });
+  };
+  const createUdp = () => {
+    const socket = dgram.createSocket({ type: net.isIPv6(options.bind) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
+    socket.on('error', (err) => log('sip.udp_error', { error: err.message }));
+    socket.on('message', onUdpMessage);
+    return socket;
+  };
+  let udp = createUdp();
 
   const onStream = (socket: net.Socket, transport: SipTransport) => {
     const source: SipSource = { transport, address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
@@ -163,15 +168,28 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
     ]);
   };
 
-  try {
-    await new Promise<void>((resolve, reject) => {
+  const bindUdp = (port: number) =>
+    new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(options.udpPort, options.bind, () => { udp.off('error', reject); resolve(); });
+      udp.bind(port, options.bind, () => { udp.off('error', reject); resolve(); });
     });
+  try {
+    await bindUdp(options.udpPort);
     if (options.udpPort === 0 && options.tcpPort === 0) {
       // SIP serves UDP and TCP on one port number (RFC 3261 §18) and agents are told one port:
-      // with ephemeral ports, TCP takes the port UDP was given.
-      await listen(tcp, options.bind, udp.address().port);
+      // with ephemeral ports, TCP takes the port UDP was given. That number may already be taken
+      // over TCP by someone else (UDP and TCP ports are allocated apart): then try another.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await listen(tcp, options.bind, udp.address().port);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+          await new Promise<void>((resolve) => udp.close(() => resolve()));
+          udp = createUdp();
+          await bindUdp(0);
+        }
+      }
     } else {
       await listen(tcp, options.bind, options.tcpPort);
     }
