@@ -7,6 +7,7 @@ import type { StoredPoint } from '../storage/time-series.js';
 import { AlertEngine, type AlertEngineOptions } from './engine.js';
 import { AlertStore } from './alert-store.js';
 import { SilenceStore } from './silence-store.js';
+import { RuleOverrideStore } from './rule-store.js';
 import { sipAlgResult } from './test-results.js';
 import { FAST_TIMING, recordingDispatcher, waitFor, type RecordingDispatcher } from './test-engine.js';
 
@@ -145,6 +146,19 @@ describe.each(TEST_DATABASES)('alert engine on %s', (_label, createDatabase) => 
     expect(await silences.expireSilence(silence.id)).toBe(true);
     await waitFor('the message after the silence', () => dispatcher.sent.length === 1);
     expect(dispatcher.sent[0]?.alerts.map((a) => a.rule)).toEqual(['sip_alg_udp']);
+  });
+
+  it('follows a rule override made while it runs: a rule switched off for a site raises nothing there', async () => {
+    const { site } = await relational.createSite('override-hq', 'acme');
+    const dispatcher = recordingDispatcher();
+    const engine = await start(dispatcher);
+    await new RuleOverrideStore(relational.db).setOverride('site', site.id, 'sip_alg_udp', { enabled: false });
+    // The engine re-reads overrides every refreshMs (50 ms here).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    deliver(engine, site, [sipAlgResult('udp', 'detected'), sipAlgResult('tcp', 'detected')]);
+    await waitFor('the TCP message', () => dispatcher.sent.length === 1);
+    await engine.idle();
+    expect(dispatcher.sent[0]?.alerts.map((a) => a.rule)).toEqual(['sip_alg_tcp']);
   });
 
   it('records a failed delivery so `alerts` can show it', async () => {

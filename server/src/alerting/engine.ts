@@ -72,6 +72,7 @@ export class AlertEngine {
   private readonly flushes = new Map<string, Promise<void>>();
   private silences: Silence[] = [];
   private overrides = new Map<string, RuleOverride>();
+  private resolvedSettings = new Map<string, RuleSettings>();
   private readonly startedAt = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
   private offlineCheck: Promise<void> = Promise.resolve();
@@ -165,7 +166,14 @@ export class AlertEngine {
   }
 
   private settingsFor(rule: RuleName, site: Site): RuleSettings {
-    return resolveRuleSettings(rule, this.overrides.get(`tenant ${site.tenantName} ${rule}`), this.overrides.get(`site ${site.id} ${rule}`));
+    // Resolved once per site and rule until the next refresh: this runs several times per result.
+    const key = `${site.id} ${rule}`;
+    let settings = this.resolvedSettings.get(key);
+    if (!settings) {
+      settings = resolveRuleSettings(rule, this.overrides.get(`tenant ${site.tenantName} ${rule}`), this.overrides.get(`site ${site.id} ${rule}`));
+      this.resolvedSettings.set(key, settings);
+    }
+    return settings;
   }
 
   private recordFor(state: SiteAlerts, rule: RuleName, target?: string, transport?: string): AlertRecord {
@@ -260,6 +268,7 @@ export class AlertEngine {
     const [silences, overrides] = await Promise.all([this.silenceStore.listSilences(new Date().toISOString()), this.overrideStore.listOverrides()]);
     this.silences = silences;
     this.overrides = new Map(overrides.map((o) => [`${o.scope} ${o.scopeRef} ${o.rule}`, o.override]));
+    this.resolvedSettings = new Map();
   }
 
   /**

@@ -16,7 +16,9 @@ export function observeSipAlg(result: ProbeResultMessage, context: RuleContext):
   const transport = result.transport;
   if (result.probe !== 'sip-alg' || !transport) return [];
   const status = (result.detail as Partial<SipAlgTransportReport> | null)?.status;
-  const findings = findingsOfResult(result);
+  // A clean run raises nothing: the catalogue (which parses the whole detail) is asked only when
+  // there may be something to say, which keeps the common case cheap on the ingest path.
+  const findings = status === 'clean' ? [] : findingsOfResult(result);
   const observations: Observation[] = [];
   const rule = ALG_RULE[transport];
   if (status === 'detected' || status === 'clean') {
