@@ -16,12 +16,13 @@ import type { TimeSeriesStore } from '../storage/time-series.js';
 import { alertPoint } from './alert-points.js';
 import { AlertStore } from './alert-store.js';
 import type { AlertDispatcher } from './dispatch.js';
-import { alertFingerprint } from './fingerprint.js';
+import { SiteAlerts } from './site-alerts.js';
 import { DEFAULT_GROUP_TIMING, GroupSchedule, type GroupTiming } from './group-schedule.js';
 import { keepaliveIntervalSeconds } from './keepalive-interval.js';
-import { applyObservation, applyTick, newAlertRecord, type AlertRecord, type Transition } from './lifecycle.js';
-import { buildNotification } from './notification-builder.js';
+import { applyObservation, applyTick, type AlertRecord, type Transition } from './lifecycle.js';
+import { sendGroup } from './send-group.js';
 import { listAgentsLastSeen } from './agents-last-seen.js';
+import { offlineObservations } from './agent-offline.js';
 import { resolveRuleSettings, type RuleName, type RuleOverride, type RuleSettings } from './rule-settings.js';
 import { RuleOverrideStore } from './rule-store.js';
 import { observeResult, type Observation, type RuleContext } from './rules/index.js';
@@ -47,19 +48,6 @@ export interface AlertEngineOptions {
   offlineCheckMs?: number;
 }
 
-interface SiteAlerts {
-  site: Site;
-  records: Map<string, AlertRecord>;
-  chain: Promise<void>;
-  loaded: boolean;
-  keepaliveIntervalSeconds: number | null;
-  dirty: Set<string>;
-  /** Resolved alerts whose resolution has not been considered for a message yet. */
-  resolvedUnsent: Set<string>;
-  /** Fingerprints by rule/target/transport: hashing once per key, not once per result. */
-  fingerprints: Map<string, string>;
-}
-
 export class AlertEngine {
   private readonly store: AlertStore;
   private readonly silenceStore: SilenceStore;
@@ -72,7 +60,7 @@ export class AlertEngine {
   private readonly flushes = new Map<string, Promise<void>>();
   private silences: Silence[] = [];
   private overrides = new Map<string, RuleOverride>();
-  private resolvedSettings = new Map<string, RuleSettings>();
+  private resolvedSettings = new Map<string, Map<RuleName, RuleSettings>>();
   private readonly startedAt = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
   private offlineCheck: Promise<void> = Promise.resolve();
@@ -135,11 +123,12 @@ export class AlertEngine {
   private siteState(site: Site): SiteAlerts {
     let state = this.sites.get(site.id);
     if (!state) {
-      state = { site, records: new Map(), chain: Promise.resolve(), loaded: false, keepaliveIntervalSeconds: null, dirty: new Set(), resolvedUnsent: new Set(), fingerprints: new Map() };
+      state = new SiteAlerts(site);
       this.sites.set(site.id, state);
     }
     return state;
   }
+
 
   private enqueue(site: Site, work: (state: SiteAlerts) => Promise<void>): void {
     const state = this.siteState(site);
@@ -154,7 +143,7 @@ export class AlertEngine {
   private async load(state: SiteAlerts): Promise<void> {
     const [records, config] = await Promise.all([this.store.loadSiteAlerts(state.site.id), this.options.relational.getAgentConfig(state.site.id)]);
     for (const record of records) {
-      state.records.set(record.fingerprint, record);
+      state.adopt(record);
       if (record.state === 'firing') {
         this.firing.set(record.fingerprint, record);
         // A firing alert may not have been announced before a restart: the claim decides.
@@ -167,62 +156,47 @@ export class AlertEngine {
 
   private settingsFor(rule: RuleName, site: Site): RuleSettings {
     // Resolved once per site and rule until the next refresh: this runs several times per result.
-    const key = `${site.id} ${rule}`;
-    let settings = this.resolvedSettings.get(key);
+    let bySite = this.resolvedSettings.get(site.id);
+    if (!bySite) {
+      bySite = new Map();
+      this.resolvedSettings.set(site.id, bySite);
+    }
+    let settings = bySite.get(rule);
     if (!settings) {
       settings = resolveRuleSettings(rule, this.overrides.get(`tenant ${site.tenantName} ${rule}`), this.overrides.get(`site ${site.id} ${rule}`));
-      this.resolvedSettings.set(key, settings);
+      bySite.set(rule, settings);
     }
     return settings;
   }
 
+
   private recordFor(state: SiteAlerts, rule: RuleName, target?: string, transport?: string): AlertRecord {
-    const key = `${rule}\u0000${target ?? ''}\u0000${transport ?? ''}`;
-    let fingerprint = state.fingerprints.get(key);
-    if (fingerprint === undefined) {
-      fingerprint = alertFingerprint({ rule, siteId: state.site.id, target, transport });
-      state.fingerprints.set(key, fingerprint);
-    }
-    let record = state.records.get(fingerprint);
-    if (!record) {
-      record = newAlertRecord({
-        fingerprint,
-        rule,
-        tenant: state.site.tenantName,
-        siteId: state.site.id,
-        siteName: state.site.name,
-        target,
-        transport,
-        agent: undefined,
-        severity: this.settingsFor(rule, state.site).severity,
-      });
-      state.records.set(fingerprint, record);
-    }
-    return record;
+    return state.record(rule, this.settingsFor(rule, state.site).severity, target, transport);
   }
 
+
   private async evaluate(state: SiteAlerts, agentId: string, results: readonly ProbeResultMessage[], now: number): Promise<void> {
+    // One context per batch; records the rules touched are checked for changes once, at the end.
+    const touched = new Set<AlertRecord>();
+    const context: RuleContext = {
+      settings: (rule) => this.settingsFor(rule, state.site),
+      memory: (rule, target, transport) => {
+        const record = this.recordFor(state, rule, target, transport);
+        touched.add(record);
+        return record.memory;
+      },
+      keepaliveIntervalSeconds: state.keepaliveIntervalSeconds,
+    };
     for (const result of results) {
-      const before = new Map<string, string>();
-      const touch = (record: AlertRecord) => {
-        if (!before.has(record.fingerprint)) before.set(record.fingerprint, signature(record));
-        return record;
-      };
-      const context: RuleContext = {
-        settings: (rule) => this.settingsFor(rule, state.site),
-        memory: (rule, target, transport) => touch(this.recordFor(state, rule, target, transport)).memory,
-        keepaliveIntervalSeconds: state.keepaliveIntervalSeconds,
-      };
       for (const observation of observeResult(result, context)) {
-        const record = touch(this.recordFor(state, observation.rule, observation.target, observation.transport));
+        const record = this.recordFor(state, observation.rule, observation.target, observation.transport);
+        touched.add(record);
         await this.observe(state, record, observation, agentId, now);
       }
-      for (const [fingerprint, signatureBefore] of before) {
-        const record = state.records.get(fingerprint);
-        if (record && signature(record) !== signatureBefore) state.dirty.add(fingerprint);
-      }
     }
+    for (const record of touched) state.markIfChanged(record);
   }
+
 
   private async observe(state: SiteAlerts, record: AlertRecord, observation: Observation, agentId: string, now: number): Promise<void> {
     if (observation.active || record.state === 'firing') record.agent = agentId;
@@ -311,8 +285,8 @@ export class AlertEngine {
   }
 
   /**
-   * flush claims the group's notifications (new firing alerts, repeats, resolutions of alerts whose
-   * firing was announced) and sends the claimed ones as one message to the tenant's channels.
+   * flush takes the group's firing alerts (as stored: another server may have moved them on) and
+   * its new resolutions, and hands those no silence covers to sendGroup.
    */
   private async flush(siteId: string, now: number): Promise<void> {
     const state = this.sites.get(siteId);
@@ -339,64 +313,26 @@ export class AlertEngine {
     });
     state.resolvedUnsent.clear();
 
-    const claims: Array<{ key: string; record: AlertRecord; state: 'firing' | 'resolved' }> = [];
-    let held = false;
-    for (const record of firing) {
-      if (this.muted(record, now)) {
-        held = true;
-        continue;
-      }
-      const repeat = Math.max(0, Math.floor((now - (record.startsAt ?? now)) / this.timing.repeatIntervalMs));
-      claims.push({ key: `${record.episode}|firing|${repeat}`, record, state: 'firing' });
-    }
-    for (const record of resolved) {
-      if (this.muted(record, now)) continue;
-      // Alertmanager's rule: a resolution goes out only for an alert whose firing went out.
-      if (await this.store.firingWasNotified(record.fingerprint, record.episode as string)) {
-        claims.push({ key: `${record.episode}|resolved`, record, state: 'resolved' });
-      }
-    }
-    this.schedule.flushed(siteId, now, firing.length > 0, held);
-    const claimed = await this.store.claimNotifications(
-      claims.map((c) => ({ key: c.key, fingerprint: c.record.fingerprint, episode: c.record.episode as string, state: c.state, tenant: c.record.tenant, siteName: c.record.siteName })),
-    );
-    if (claimed.size === 0) return;
-    // Snapshots: the records keep changing while the message is on its way.
-    const alerts = claims.filter((c) => claimed.has(c.key)).map((c) => ({ ...c.record, state: c.state }));
-    const notification = buildNotification({ tenant: state.site.tenantName, siteName: state.site.name, alerts, publicUrl: this.options.publicUrl });
-    const outcomes = await this.options.dispatcher.dispatch(notification);
-    const failures = outcomes.filter((o) => !o.ok).map((o) => `${o.channel}: ${o.error ?? 'failed'}`);
-    const failure = outcomes.length === 0 ? 'no notification channel for this tenant' : failures.length > 0 ? failures.join('; ') : null;
-    await this.store.recordDelivery([...claimed], { delivered: outcomes.some((o) => o.ok), failure });
-    const fields = { tenant: state.site.tenantName, site: state.site.name, alerts: alerts.length, status: notification.status };
-    if (failure) this.options.log.warn({ ...fields, failure }, 'alert notification not delivered everywhere');
-    else this.options.log.info(fields, 'alert notification sent');
+    const muted = (record: AlertRecord) => this.muted(record, now);
+    this.schedule.flushed(siteId, now, firing.length > 0, firing.some(muted));
+    const deps = { store: this.store, dispatcher: this.options.dispatcher, log: this.options.log, publicUrl: this.options.publicUrl, repeatIntervalMs: this.timing.repeatIntervalMs };
+    await sendGroup(deps, state.site, firing.filter((r) => !muted(r)), resolved.filter((r) => !muted(r)), now);
   }
 
   private async checkOfflineAgents(): Promise<void> {
     if (this.closed) return;
     const now = Date.now();
-    // Right after a start, agents are still reconnecting: only after a whole offline period has
-    // passed may a stale heartbeat mean "offline" (no burst of false alerts after a restart).
-    const graceOver = now - this.startedAt >= this.offlineAfterMs;
-    for (const agent of await listAgentsLastSeen(this.options.relational.db)) {
-      const lastSeen = Date.parse(agent.lastSeenAt);
-      const offline = now - lastSeen > this.offlineAfterMs;
-      if (offline && !graceOver) continue;
-      const known = this.sites.get(agent.site.id)?.records.get(alertFingerprint({ rule: 'agent_offline', siteId: agent.site.id, target: agent.agentId }));
-      if (!offline && (!known || known.state !== 'firing')) continue;
+    const firing = (site: Site, agentId: string) => {
+      const state = this.sites.get(site.id);
+      return state?.records.get(state.fingerprint('agent_offline', agentId))?.state === 'firing';
+    };
+    const check = { now, startedAt: this.startedAt, offlineAfterMs: this.offlineAfterMs, firing };
+    for (const { agent, observation } of offlineObservations(await listAgentsLastSeen(this.options.relational.db), check)) {
       if (!this.settingsFor('agent_offline', agent.site).enabled) continue;
       this.enqueue(agent.site, async (state) => {
         const record = this.recordFor(state, 'agent_offline', agent.agentId);
-        const observation: Observation = {
-          rule: 'agent_offline',
-          target: agent.agentId,
-          active: offline,
-          summary: `agent ${agent.agentId}${agent.hostname ? ` on ${agent.hostname}` : ''} sent no heartbeat since ${agent.lastSeenAt}`,
-        };
-        const before = signature(record);
         await this.observe(state, record, observation, agent.agentId, now);
-        if (signature(record) !== before) state.dirty.add(record.fingerprint);
+        state.markIfChanged(record);
       });
     }
   }
@@ -413,9 +349,4 @@ export class AlertEngine {
     if (records.length === 0) return;
     await this.store.saveAlerts(records).catch((err: Error) => this.options.log.warn({ err: err.message, alerts: records.length }, 'alerting: could not save alert state'));
   }
-}
-
-/** signature is what decides whether a record changed enough to be saved. */
-function signature(record: AlertRecord): string {
-  return `${record.state}|${record.cleanCount}|${record.pendingSince}|${record.severity}|${record.agent}|${record.summary}|${JSON.stringify(record.memory)}`;
 }
