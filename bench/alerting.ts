@@ -48,8 +48,12 @@ export async function benchAlerting(): Promise<BenchFigure[]> {
     };
     const on = { resultsPerSecond: mean(true, (r) => r.resultsPerSecond), serverCpu: mean(true, (r) => r.usage.serverCpu) };
     const off = { resultsPerSecond: mean(false, (r) => r.resultsPerSecond), serverCpu: mean(false, (r) => r.usage.serverCpu) };
-    const latency = await measureLatency(rig);
-    return [
+    const latency = await measureLatency(rig).catch((err: Error) => {
+      // The throughput figures stand on their own; say why the latency ones are missing.
+      process.stdout.write(`alerting: the latency phase could not run: ${err.message}\n`);
+      return undefined;
+    });
+    const throughput: BenchFigure[] = [
       {
         name: 'results/s ingested end to end with alerting on (flood of sip-alg and stun-mapping results; mean of 2 runs, order off-on-on-off)',
         value: on.resultsPerSecond,
@@ -61,6 +65,10 @@ export async function benchAlerting(): Promise<BenchFigure[]> {
       },
       { name: 'server CPU during the flood, alerting on', value: on.serverCpu * 100, unit: '% of a core', baseline: off.serverCpu * 100, baselineName: 'alerting off' },
       { name: 'results per server CPU-second, alerting on', value: on.resultsPerSecond / on.serverCpu, unit: '/CPU·s', baseline: off.resultsPerSecond / off.serverCpu, baselineName: 'alerting off', goal: '≥ 0.9 × off', met: on.resultsPerSecond / on.serverCpu >= 0.9 * (off.resultsPerSecond / off.serverCpu) },
+    ];
+    if (!latency) return throughput;
+    return [
+      ...throughput,
       { name: `agents connected while timing alerts (goal ${FLEET.agents})`, value: latency.connected, unit: 'agents' },
       { name: 'alert messages received / ALG results sent', value: latency.received, unit: 'messages', baseline: SAMPLES.sites, baselineName: 'sent' },
       { name: 'result emitted → webhook received, p50 (group wait 0)', value: percentile(latency.fromEmit, 50), unit: 'ms' },
