@@ -29,6 +29,7 @@ import type { Site } from '../relational/relational-store.js';
 import { describeIssues } from './describe-issues.js';
 import { ingestResults, type IngestDeps } from './ingest-results.js';
 import { SeenResultsBatcher } from './seen-results-batcher.js';
+import { SeenResultStore } from '../relational/seen-result-store.js';
 import { DEFAULT_SITE_QUOTA, SiteQuotas, type SiteQuotaLimits } from './site-quota.js';
 import { boundedSocketIoParser } from './bounded-parser.js';
 import { guardHandshakes, HANDSHAKE_TIMEOUT_MS, type HandshakeGuard } from './handshake-guard.js';
@@ -113,7 +114,8 @@ const siteRoom = (siteId: string) => `site:${siteId}`;
 /** attachAgentGateway registers authentication and the agent event handlers on `io.of('/agent')`. */
 export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): AgentGateway {
   // Concurrent batches of all connected agents are marked seen together, one statement per flush.
-  const deps: AgentGatewayDeps = { seenResults: new SeenResultsBatcher(gatewayDeps.relational), ...gatewayDeps };
+  const seenStore = new SeenResultStore(gatewayDeps.relational.db);
+  const deps: AgentGatewayDeps = { seenResults: new SeenResultsBatcher(seenStore), knownResults: seenStore, ...gatewayDeps };
   const namespace = io.of(AGENT_NAMESPACE) as unknown as AgentNamespace;
   const rate = deps.resultsRate ?? DEFAULT_RESULTS_RATE;
   const quotas = new SiteQuotas(deps.siteQuota ?? DEFAULT_SITE_QUOTA);
