@@ -4,7 +4,7 @@
  * and shutdown; each part lives in its own folder.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
-import { mkdir } from 'node:fs/promises';
+import { ensureWritableDirectory } from '@algwatch/protocol/writable-directory';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { startSipReflector, type SipReflector } from './reflector/sip-server.js';
@@ -46,8 +46,8 @@ export interface StartServerHooks {
 export class StartupError extends Error {}
 
 export async function startServer(config: ServerConfig, log: Logger, hooks: StartServerHooks = {}): Promise<RunningServer> {
-  await mkdir(config.dataDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new StartupError(`cannot create data directory ${config.dataDir}: ${err.code ?? err.message}`);
+  await ensureWritableDirectory(config.dataDir).catch((err: Error) => {
+    throw new StartupError(err.message);
   });
   // Per-packet events (garbage ignored, failed handshakes) go to debug: a spoofed flood must not
   // turn into a flood of log lines. Listening, limits reached and errors stay at info.
