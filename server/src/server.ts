@@ -10,6 +10,8 @@ import type { ServerConfig } from './config.js';
 import { startSipReflector, type SipReflector } from './reflector/sip-server.js';
 import { startStunReflector, type StunReflector } from './reflector/stun-server.js';
 import { loadOrCreateTlsCertificate } from './reflector/tls-certificate.js';
+import { DEFAULT_SITE_PROBE_BUDGET, SignedProbes } from './reflector/signed-probes.js';
+import { refreshProbeKeys } from './reflector/probe-key-refresh.js';
 import { SourceRateLimiter } from './reflector/rate-limit.js';
 import { Server as SocketIoServer } from 'socket.io';
 import { hostname } from 'node:os';
@@ -66,6 +68,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
 
     // One budget per source address shared by SIP and STUN: a spoofed flood gets little back.
     const limiter = new SourceRateLimiter({ ratePerSecond: 200, burst: 2000, maxSources: 100_000 });
+    // Signed probes pay from their site's budget instead, out of a spoofer's reach (keys loaded below).
+    const signedProbes = new SignedProbes(DEFAULT_SITE_PROBE_BUDGET);
     const stun = await listening('STUN', () =>
       startStunReflector({
         bind: config.bind,
@@ -73,6 +77,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         port: config.stunPort,
         altPort: config.stunAltPort,
         limiter,
+        signedProbes,
         log: emit,
       }),
     );
@@ -86,6 +91,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         tls: { key: tls.key, cert: tls.cert },
         maxConnections: config.sipMaxConnections,
         limiter,
+        signedProbes,
         log: emit,
       }),
     );
@@ -98,6 +104,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       throw new StartupError(err.message);
     });
     closers.push(() => relational.close());
+    const probeKeys = await refreshProbeKeys(relational.db, signedProbes, log);
+    closers.push(async () => probeKeys.stop());
     const timeSeries = await openTimeSeriesStore({
       dataDir: config.dataDir,
       log,
