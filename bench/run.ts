@@ -11,6 +11,7 @@ import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
 import { benchReflection } from './reflection.js';
 import { benchIngestBounds } from './ingest-bounds.js';
+import { benchNestedAttack } from './nested-attack.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'alg-verdict': benchAlgVerdict,
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'agent-soak': benchAgentSoak,
   reflection: benchReflection,
   'ingest-bounds': benchIngestBounds,
+  'nested-attack': benchNestedAttack,
 };
 
 const wanted = process.argv.slice(2);
