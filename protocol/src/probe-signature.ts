@@ -51,29 +51,31 @@ export function stunProbeUsername(key: ProbeKey, nowMs = Date.now()): string {
   return `${PROBE_SIGNATURE_VERSION}:${key.id}:${Math.floor(nowMs / 1000)}`;
 }
 
-/** ParsedStunUsername is a USERNAME that names a probe key; null from parseStunProbeUsername when it does not. */
+/** ProbeClaim is what a signature says: which key, and when (unix seconds). */
 export interface ProbeClaim {
   keyId: string;
   timeS: number;
 }
 
+/** parseStunProbeUsername reads "aw1:<key id>:<unix seconds>"; null for any other USERNAME. */
 export function parseStunProbeUsername(username: string): ProbeClaim | null {
   const match = /^aw1:([A-Za-z0-9_-]{16}):(\d{1,12})$/.exec(username);
   return match ? { keyId: match[1]!, timeS: Number(match[2]) } : null;
 }
 
-/** sipSignatureHeader returns the value of X-Algwatch-Signature for one SIP request. */
+/** sipSignatureValue returns the X-Algwatch-Signature value for one SIP request (a fresh nonce each call). */
 export function sipSignatureValue(key: ProbeKey, nowMs = Date.now(), nonce = randomBytes(12).toString('base64url')): string {
   const timeS = Math.floor(nowMs / 1000);
   return `${PROBE_SIGNATURE_VERSION} key=${key.id} ts=${timeS} nonce=${nonce} mac=${sipMac(key.secret, key.id, timeS, nonce)}`;
 }
 
-/** SipSignatureClaim is a parsed X-Algwatch-Signature; `check` verifies it against a key. */
+/** SipSignatureClaim is a parsed X-Algwatch-Signature; the reflector verifies it with sipSignatureValid. */
 export interface SipSignatureClaim extends ProbeClaim {
   nonce: string;
   mac: string;
 }
 
+/** parseSipSignatureValue reads an X-Algwatch-Signature value; null when it is not one. */
 export function parseSipSignatureValue(value: string): SipSignatureClaim | null {
   const match = /^aw1 key=([A-Za-z0-9_-]{16}) ts=(\d{1,12}) nonce=([A-Za-z0-9_-]{8,32}) mac=([A-Za-z0-9_-]{22})$/.exec(value.trim());
   return match ? { keyId: match[1]!, timeS: Number(match[2]), nonce: match[3]!, mac: match[4]! } : null;

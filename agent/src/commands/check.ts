@@ -73,7 +73,7 @@ function parseCheckOptions(argv: string[]): CheckOptions {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: bindTokenValue(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -115,6 +115,22 @@ function parseCheckOptions(argv: string[]): CheckOptions {
   if (token !== undefined && token !== '') options.probeKey = probeKeyOfToken(token);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   return options;
+}
+
+/**
+ * bindTokenValue writes `--token VALUE` as `--token=VALUE`: a token is base64url and may start with
+ * "-", which parseArgs would otherwise refuse as an ambiguous value.
+ */
+function bindTokenValue(argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i] === '--token' && next !== undefined) {
+      args.push(`--token=${next}`);
+      i++;
+    } else args.push(argv[i]!);
+  }
+  return args;
 }
 
 /** runCheck runs every probe of the check; null when nothing at all answered (reflector unreachable). */

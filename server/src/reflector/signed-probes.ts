@@ -35,7 +35,7 @@ export interface SignedProbesOptions {
 /** The defaults: a site's budget matches one address's (server.ts), as a site's agents are usually one. */
 export const DEFAULT_SITE_PROBE_BUDGET = { ratePerSecond: 200, burst: 2000 } as const;
 
-/** SignedProbeVerdict: whose budget pays; `busy` when the site's budget is empty now. */
+/** SignedProbeVerdict says whose budget pays: the site's (signed) or the source address's (not). */
 export type SignedProbeVerdict = { signed: false } | { signed: true; siteId: string };
 
 export class SignedProbes {
@@ -60,11 +60,7 @@ export class SignedProbes {
     this.keys = keys;
   }
 
-  get knownKeys(): number {
-    return this.keys.size;
-  }
-
-  /** ofStun reads a STUN request's USERNAME and MESSAGE-INTEGRITY. */
+  /** ofStun judges a STUN request by its USERNAME and MESSAGE-INTEGRITY (signed only when valid, fresh and first seen). */
   ofStun(packet: Buffer, request: StunMessage, nowMs = Date.now()): SignedProbeVerdict {
     if (request.username === undefined || request.integrityAt === undefined) return { signed: false };
     const claim = parseStunProbeUsername(request.username);
@@ -73,7 +69,7 @@ export class SignedProbes {
     return this.firstSight(`${claim.keyId} ${request.transactionId.toString('base64')}`, key.siteId, nowMs);
   }
 
-  /** ofSip reads a SIP request's X-Algwatch-Signature header value (undefined when it had none). */
+  /** ofSip judges a SIP request by its X-Algwatch-Signature value (undefined when it had none), as ofStun does. */
   ofSip(headerValue: string | undefined, nowMs = Date.now()): SignedProbeVerdict {
     if (headerValue === undefined) return { signed: false };
     const claim = parseSipSignatureValue(headerValue);
