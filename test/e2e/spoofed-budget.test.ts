@@ -18,6 +18,7 @@ import { requireReport, runAgentCheck, startAlgwatchServer, type RunningServer }
 const netns = requireNetns();
 const SERVER_BIN = fileURLToPath(new URL('../../server/bin/algwatch-server.js', import.meta.url));
 const SPOOF_FLOOD = fileURLToPath(new URL('../testbed/peers/spoof-flood.mjs', import.meta.url));
+const SIGNED_FLOOD = fileURLToPath(new URL('../testbed/peers/signed-flood.mjs', import.meta.url));
 /** Issue 16 saw 300-1,000 packets/s empty the budget (200/s, burst 2,000 per address). */
 const SPOOFED_PER_SECOND = 1_000;
 
@@ -57,5 +58,28 @@ describe.runIf(netns)('check while its public address is spoofed', () => {
     expect(report.nat?.publicAddress).toBe(A.routerWan);
     expect(report.problems).toEqual([]);
     expect(run.code).toBe(0);
+  }, 90_000);
+
+  it('says "reflector busy", never "blocked", when the site itself spends more than its budget', async () => {
+    // The site's own key, sending from the wan side at 5× the site budget's refill (200/s).
+    const spender = topology().spawn('wan', process.execPath, [SIGNED_FLOOD, JSON.stringify({ token, address: A.server, port: 3478, perSecond: 1_000 })]);
+    try {
+      await spender.waitForOutput(/flooding/, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 4_000)); // the burst (2,000) is spent
+      const run = await runAgentCheck(topology(), ['--token', token]);
+      const report = requireReport(run);
+      const sip = Object.values(report.sipAlg);
+      // The budget refills at 200/s between the spender's bursts, so a probe may still find an
+      // answer: each transport is busy or clean, at least one busy, none blocked.
+      expect(sip.filter((transport) => transport.status === 'busy').length).toBeGreaterThan(0);
+      for (const transport of sip) {
+        expect(['busy', 'clean']).toContain(transport.status);
+        if (transport.status === 'busy') expect(transport.reason).toContain('reflector busy');
+      }
+      // STUN answered 508 "busy" (no NAT verdict) or was answered: never a "STUN failing" or "blocked" problem.
+      expect(report.problems).toEqual([]);
+    } finally {
+      await spender.stop();
+    }
   }, 90_000);
 });
