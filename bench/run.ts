@@ -11,6 +11,8 @@ import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
 import { benchAlerting } from './alerting.js';
 import { benchReflection } from './reflection.js';
+import { benchIngestBounds } from './ingest-bounds.js';
+import { benchNestedAttack } from './nested-attack.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'alg-verdict': benchAlgVerdict,
@@ -21,6 +23,8 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'agent-soak': benchAgentSoak,
   alerting: benchAlerting,
   reflection: benchReflection,
+  'ingest-bounds': benchIngestBounds,
+  'nested-attack': benchNestedAttack,
 };
 
 const wanted = process.argv.slice(2);

@@ -18,14 +18,18 @@ export const sipRewriteSchema = z.object({
 });
 export type SipRewrite = z.infer<typeof sipRewriteSchema>;
 
-export const sipAlgStatusSchema = z.enum(['detected', 'clean', 'blocked', 'error']);
+/**
+ * busy: the reflector answered a signed probe "busy" (its site spent its reflector budget); nothing is
+ * known about the path then, and it is not "blocked". Added after version 1 was published (additive).
+ */
+export const sipAlgStatusSchema = z.enum(['detected', 'clean', 'blocked', 'error', 'busy']);
 export type SipAlgStatus = z.infer<typeof sipAlgStatusSchema>;
 
 export const sipAlgTransportReportSchema = z.object({
   status: sipAlgStatusSchema,
   rewrites: z.array(sipRewriteSchema),
   rttMs: z.nullable(z.number()),
-  /** Why status is blocked or error, in one line. */
+  /** Why status is blocked, error or busy, in one line. */
   reason: z.optional(z.string()),
 });
 export type SipAlgTransportReport = z.infer<typeof sipAlgTransportReportSchema>;

@@ -63,6 +63,18 @@ export const agentConfigSchema = z.object({
    * optional, so servers that never send it stay compatible.
    */
   reflectorPorts: z.optional(z.partial(z.object({ sip: portSchema, tls: portSchema, stun: portSchema }))),
+  /**
+   * The key the agent signs its reflector probes with (protocol/probe-signature.ts), so they pay from
+   * the site's budget rather than from its public address's. Optional both ways: an older server sends
+   * none (the agent probes unsigned) and an older agent ignores it.
+   */
+  probeKey: z.optional(
+    z.object({
+      id: z.string().check(z.regex(/^[A-Za-z0-9_-]{16}$/)),
+      /** 32 bytes, base64url. */
+      secret: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/)),
+    }),
+  ),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 

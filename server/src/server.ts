@@ -4,12 +4,14 @@
  * and shutdown; each part lives in its own folder.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
-import { mkdir } from 'node:fs/promises';
+import { ensureWritableDirectory } from '@algwatch/protocol/writable-directory';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { startSipReflector, type SipReflector } from './reflector/sip-server.js';
 import { startStunReflector, type StunReflector } from './reflector/stun-server.js';
 import { loadOrCreateTlsCertificate } from './reflector/tls-certificate.js';
+import { DEFAULT_SITE_PROBE_BUDGET, SignedProbes } from './reflector/signed-probes.js';
+import { refreshProbeKeys } from './reflector/probe-key-refresh.js';
 import { SourceRateLimiter } from './reflector/rate-limit.js';
 import { Server as SocketIoServer } from 'socket.io';
 import { hostname } from 'node:os';
@@ -59,8 +61,8 @@ export interface StartServerHooks {
 export class StartupError extends Error {}
 
 export async function startServer(config: ServerConfig, log: Logger, hooks: StartServerHooks = {}): Promise<RunningServer> {
-  await mkdir(config.dataDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new StartupError(`cannot create data directory ${config.dataDir}: ${err.code ?? err.message}`);
+  await ensureWritableDirectory(config.dataDir).catch((err: Error) => {
+    throw new StartupError(err.message);
   });
   // Per-packet events (garbage ignored, failed handshakes) go to debug: a spoofed flood must not
   // turn into a flood of log lines. Listening, limits reached and errors stay at info.
@@ -79,6 +81,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
 
     // One budget per source address shared by SIP and STUN: a spoofed flood gets little back.
     const limiter = new SourceRateLimiter({ ratePerSecond: 200, burst: 2000, maxSources: 100_000 });
+    // Signed probes pay from their site's budget instead, out of a spoofer's reach (keys loaded below).
+    const signedProbes = new SignedProbes(DEFAULT_SITE_PROBE_BUDGET);
     const stun = await listening('STUN', () =>
       startStunReflector({
         bind: config.bind,
@@ -86,6 +90,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         port: config.stunPort,
         altPort: config.stunAltPort,
         limiter,
+        signedProbes,
         log: emit,
       }),
     );
@@ -99,6 +104,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         tls: { key: tls.key, cert: tls.cert },
         maxConnections: config.sipMaxConnections,
         limiter,
+        signedProbes,
         log: emit,
       }),
     );
@@ -111,6 +117,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       throw new StartupError(err.message);
     });
     closers.push(() => relational.close());
+    const probeKeys = await refreshProbeKeys(relational.db, signedProbes, log);
+    closers.push(async () => probeKeys.stop());
     const timeSeries = await openTimeSeriesStore({
       dataDir: config.dataDir,
       log,

@@ -81,6 +81,8 @@ function sipLines(label: string, report: SipAlgTransportReport, mark: string): s
       return [`  ${mark} ${label}: no answer — ${report.reason ?? 'blocked or dropped'}`];
     case 'error':
       return [`  ${mark} ${label}: could not test — ${report.reason ?? 'error'}`];
+    case 'busy':
+      return [`  ${mark} ${label}: not tested, reflector busy — ${report.reason ?? 'try again shortly'}`];
     case 'detected':
       return [
         `  ${mark} ${label}: SIP ALG detected, ${report.rewrites.length} rewrite(s)${rtt}`,

@@ -21,16 +21,16 @@ type SipAlgReports = CheckReport['sipAlg'];
 /**
  * findProblems lists the problems of one check, worst first (in probe order within a severity).
  * nat null means STUN got no answer; lifetime null means it was not measured (or not answered:
- * check prints why on stderr).
+ * check prints why on stderr). stunBusy: STUN was answered "reflector busy", which says nothing about the path.
  */
-export function findProblems(sipAlg: SipAlgReports, nat: NatReport | null, lifetime: BindingLifetimeReport | null): Problem[] {
+export function findProblems(sipAlg: SipAlgReports, nat: NatReport | null, lifetime: BindingLifetimeReport | null, seen: { stunBusy?: boolean } = {}): Problem[] {
   const place = {};
   const answered = answeredTransports(sipAlg);
   const findings: Finding[] = [
     ...SIP_TRANSPORTS.flatMap((transport) => sipAlgFindings(transport, sipAlg[transport], place, answered)),
     // STUN unanswered while SIP got through is a blocked STUN port; nothing answering at all is an
     // unreachable reflector, which check reports as "could not run" instead of as four problems.
-    ...(nat ? natMappingFindings(nat.mapping, place) : answered.length > 0 ? stunMappingFindings(false, undefined, place) : []),
+    ...(nat ? natMappingFindings(nat.mapping, place) : answered.length > 0 && !seen.stunBusy ? stunMappingFindings(false, undefined, place) : []),
     ...(lifetime ? bindingLifetimeFindings(lifetime, place) : []),
   ];
   return worstFirst(findings).map(problemOf);

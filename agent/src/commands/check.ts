@@ -22,9 +22,11 @@ import { stunMappingProbe, type StunMappingDetail } from '../probes/stun-mapping
 import { natBehaviorProbe, type NatBehaviorDetail } from '../probes/nat-behavior.js';
 import { bindingLifetimeProbe } from '../probes/binding-lifetime.js';
 import { flagError } from '@algwatch/protocol/cli-flags';
+import { REFLECTOR_BUSY, probeKeyOfToken, type ProbeKey } from '@algwatch/protocol/probe-signature';
+import type { ProbeTarget } from '../probes/probe.js';
 
 export const CHECK_USAGE =
-  'usage: algwatch-agent check --server HOST [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--sip-port N] [--tls-port N] [--stun-port N]';
+  'usage: algwatch-agent check --server HOST [--token TOKEN] [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--sip-port N] [--tls-port N] [--stun-port N]';
 
 interface CheckOptions {
   server: string;
@@ -34,6 +36,8 @@ interface CheckOptions {
   sipPort: number;
   tlsPort: number;
   stunPort: number;
+  /** From the site's agent token (--token or ALGWATCH_TOKEN): probes are signed and pay from the site's budget. */
+  probeKey?: ProbeKey;
 }
 
 class UsageError extends Error {}
@@ -69,11 +73,12 @@ function parseCheckOptions(argv: string[]): CheckOptions {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: bindTokenValue(argv),
       strict: true,
       allowPositionals: false,
       options: {
         server: { type: 'string' },
+        token: { type: 'string' },
         json: { type: 'boolean' },
         'binding-lifetime': { type: 'boolean' },
         'max-lifetime': { type: 'string' },
@@ -106,15 +111,35 @@ function parseCheckOptions(argv: string[]): CheckOptions {
     tlsPort: number('tls-port', values['tls-port'], 5061, 1, 65535),
     stunPort: number('stun-port', values['stun-port'], 3478, 1, 65535),
   };
+  const token = values.token ?? process.env.ALGWATCH_TOKEN;
+  if (token !== undefined && token !== '') options.probeKey = probeKeyOfToken(token);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   return options;
+}
+
+/**
+ * bindTokenValue writes `--token VALUE` as `--token=VALUE`: a token is base64url and may start with
+ * "-", which parseArgs would otherwise refuse as an ambiguous value.
+ */
+function bindTokenValue(argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i] === '--token' && next !== undefined) {
+      args.push(`--token=${next}`);
+      i++;
+    } else args.push(argv[i]!);
+  }
+  return args;
 }
 
 /** runCheck runs every probe of the check; null when nothing at all answered (reflector unreachable). */
 async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const target = { host: options.server };
+  // With a token, every reflector probe is signed: a spoofed flood from this site's address cannot
+  // empty the budget that pays for its answers (without one, the address's budget pays, as before).
+  const target: ProbeTarget = { host: options.server, ...(options.probeKey ? { probeKey: options.probeKey } : {}) };
   const sipRun = (transport: SipTransport) =>
     runProbe(sipAlgProbe, target, { transport, port: transport === 'tls' ? options.tlsPort : options.sipPort });
   const [udp, tcp, tls, mapping, behaviour] = await Promise.all([
@@ -125,8 +150,10 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
     runProbe(natBehaviorProbe, target, { port: options.stunPort }),
   ]);
   const sipAlg = { udp: sipReport(udp), tcp: sipReport(tcp), tls: sipReport(tls) };
-  const anySipAnswer = Object.values(sipAlg).some((report) => report.status === 'clean' || report.status === 'detected');
-  if (!anySipAnswer && !mapping.success) return null;
+  const anySipAnswer = Object.values(sipAlg).some((report) => report.status === 'clean' || report.status === 'detected' || report.status === 'busy');
+  const stunBusy = mapping.error?.startsWith(REFLECTOR_BUSY) === true;
+  if (!anySipAnswer && !mapping.success && !stunBusy) return null;
+  if (stunBusy && !options.json) process.stderr.write(`  STUN not tested: ${mapping.error}\n`);
 
   const nat = natReport(mapping, behaviour);
   let lifetime: BindingLifetimeReport | null = null;
@@ -150,7 +177,7 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
     sipAlg,
     nat,
     bindingLifetime: lifetime,
-    problems: findProblems(sipAlg, nat, lifetime),
+    problems: findProblems(sipAlg, nat, lifetime, { stunBusy }),
   };
   // The JSON is a published contract: never print a document that does not match it.
   return checkReportSchema.parse(report);

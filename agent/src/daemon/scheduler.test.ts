@@ -6,6 +6,7 @@ import type { Probe } from '../probes/probe.js';
 import type { ProbeRun } from '../probes/runner.js';
 import { memoryLogger } from './log.js';
 import { plannedRuns, Scheduler, type ProbeRegistry } from './scheduler.js';
+import { probeKeyOfToken } from '@algwatch/protocol/probe-signature';
 
 const OFF: Schedule = { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '' };
 
@@ -65,6 +66,20 @@ describe('plannedRuns', () => {
     ]);
     expect(plannedRuns('natBehavior', custom)[0]!.options).toEqual({ port: 13478 });
     expect(plannedRuns('stunMapping', config({}))[0]!.options).toEqual({});
+  });
+
+  it('signs only the reflector probes, with the key the server sent, and never the site\'s own SIP peers', () => {
+    const key = probeKeyOfToken('a-token-of-this-site');
+    const signedConfig: AgentConfig = {
+      ...config({}, [{ name: 'pbx', host: '127.0.0.2', port: 5060, transport: 'udp', keepalive: 'both' }]),
+      probeKey: { id: key.id, secret: key.secret.toString('base64url') },
+    };
+    for (const slot of ['sipAlg', 'stunMapping', 'natBehavior', 'bindingLifetime'] as const) {
+      for (const run of plannedRuns(slot, signedConfig)) expect(run.target.probeKey).toEqual(key);
+    }
+    expect(plannedRuns('keepalive', signedConfig).map((run) => run.target.probeKey)).toEqual([undefined, undefined]);
+    // An older server sends no key: nothing is signed.
+    expect(plannedRuns('sipAlg', config({}))[0]!.target.probeKey).toBeUndefined();
   });
 
   it('sends OPTIONS, CRLF or both keep-alives to each SIP target as configured', () => {

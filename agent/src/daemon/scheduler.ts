@@ -15,6 +15,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { AgentConfig, ProbeName, Schedule } from '@algwatch/protocol/events';
 import type { Probe, ProbeTarget } from '../probes/probe.js';
 import { runProbe, type ProbeRun } from '../probes/runner.js';
+import type { ProbeKey } from '@algwatch/protocol/probe-signature';
 import type { Logger } from './log.js';
 
 /**
@@ -38,6 +39,11 @@ export const SLOT_OF_PROBE: Record<ProbeName, ScheduleSlot> = {
   'crlf-keepalive': 'keepalive',
 };
 
+/** probeKeyOfConfig turns the AgentConfig's probeKey into the key probes sign with. */
+export function probeKeyOfConfig(key: NonNullable<AgentConfig['probeKey']>): ProbeKey {
+  return { id: key.id, secret: Buffer.from(key.secret, 'base64url') };
+}
+
 /** PlannedRun is one probe run a slot's tick makes. */
 export interface PlannedRun {
   probe: ProbeName;
@@ -51,7 +57,7 @@ export interface PlannedRun {
  * the site's SIP targets.
  */
 export function plannedRuns(slot: ScheduleSlot, config: AgentConfig): PlannedRun[] {
-  const reflector: ProbeTarget = { host: config.reflectorHost };
+  const reflector: ProbeTarget = { host: config.reflectorHost, ...(config.probeKey ? { probeKey: probeKeyOfConfig(config.probeKey) } : {}) };
   const ports = config.reflectorPorts ?? {};
   // Only ports the server names are passed: otherwise each probe keeps its own standard default.
   const stun = ports.stun === undefined ? {} : { port: ports.stun };

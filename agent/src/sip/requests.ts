@@ -4,6 +4,7 @@
  * address:port is what an ALG such as Linux nf_nat_sip matches (map_addr()) and rewrites, so any
  * other value would make a real ALG look clean.
  */
+import { SIP_SIGNATURE_HEADER } from '@algwatch/protocol/probe-signature';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { SipTransport } from '@algwatch/protocol/check-report';
 import { buildSipMessage, sdpAddress, sipHostPort } from '@algwatch/protocol/sip';
@@ -36,6 +37,8 @@ export interface SipRequestOptions {
   /** CSeq number; keep-alive series count up within one Call-ID. */
   cseqNumber?: number;
   callId?: string;
+  /** X-Algwatch-Signature value (sipSignatureValue): only toward algwatch's reflector. */
+  signature?: string;
 }
 
 const USER_AGENT = 'algwatch';
@@ -67,6 +70,7 @@ export function buildSipRequest(method: SipProbeMethod, ends: SipEndpoints, opti
   if (method === 'OPTIONS') headers.push(['Accept', 'application/sdp']);
   headers.push(['User-Agent', USER_AGENT]);
   if (options.probeMarker) headers.push([SIP_PROBE_HEADER, '1']);
+  if (options.signature !== undefined) headers.push([SIP_SIGNATURE_HEADER, options.signature]);
   let body = '';
   if (method === 'INVITE') {
     headers.push(['Content-Type', 'application/sdp']);
