@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { startSipReflector, type SipReflector } from './reflector/sip-server.js';
+import { RtpSessions } from './reflector/rtp-sessions.js';
 import { startStunReflector, type StunReflector } from './reflector/stun-server.js';
 import { loadOrCreateTlsCertificate } from './reflector/tls-certificate.js';
 import { SourceRateLimiter } from './reflector/rate-limit.js';
@@ -77,8 +78,14 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       }),
     );
     closers.push(() => stun.close());
+    // The rtp-path probe's media sessions, set up by INVITEs to the SIP reflector.
+    const rtp = await listening('RTP', () =>
+      RtpSessions.start({ bind: config.bind, ...(config.altAddress ? { altAddress: config.altAddress } : {}), log: emit }),
+    );
+    closers.push(() => rtp.close());
     const sip = await listening('SIP', () =>
       startSipReflector({
+        rtp,
         bind: config.bind,
         udpPort: config.sipPort,
         tcpPort: config.sipPort,

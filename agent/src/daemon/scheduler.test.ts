@@ -7,7 +7,7 @@ import type { ProbeRun } from '../probes/runner.js';
 import { memoryLogger } from './log.js';
 import { plannedRuns, Scheduler, type ProbeRegistry } from './scheduler.js';
 
-const OFF: Schedule = { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '' };
+const OFF: Schedule = { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '', rtpPath: '' };
 
 function config(schedule: Partial<Schedule>, targets: AgentConfig['targets'] = []): AgentConfig {
   return { schedule: { ...OFF, ...schedule }, targets, reflectorHost: '127.0.0.1' };

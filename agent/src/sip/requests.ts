@@ -36,6 +36,10 @@ export interface SipRequestOptions {
   /** CSeq number; keep-alive series count up within one Call-ID. */
   cseqNumber?: number;
   callId?: string;
+  /** INVITE: the SDP offer's media port (default the signalling port, as sip-alg's canary offer). */
+  mediaPort?: number;
+  /** Added after User-Agent (e.g. `X-Algwatch-Rtp: 1`). */
+  extraHeaders?: ReadonlyArray<readonly [string, string]>;
 }
 
 const USER_AGENT = 'algwatch';
@@ -67,10 +71,11 @@ export function buildSipRequest(method: SipProbeMethod, ends: SipEndpoints, opti
   if (method === 'OPTIONS') headers.push(['Accept', 'application/sdp']);
   headers.push(['User-Agent', USER_AGENT]);
   if (options.probeMarker) headers.push([SIP_PROBE_HEADER, '1']);
+  for (const [name, value] of options.extraHeaders ?? []) headers.push([name, value]);
   let body = '';
   if (method === 'INVITE') {
     headers.push(['Content-Type', 'application/sdp']);
-    body = sdpOffer(ends.localAddress, ends.localPort);
+    body = sdpOffer(ends.localAddress, options.mediaPort ?? ends.localPort);
   }
   headers.push(['Content-Length', '0']);
   return { method, text: buildSipMessage({ startLine: `${method} ${requestUri} SIP/2.0`, headers, body }), branch, callId, cseq };

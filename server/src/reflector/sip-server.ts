@@ -14,7 +14,8 @@ import type { SipTransport } from '@algwatch/protocol/check-report';
 import { DEFAULT_MAX_SIP_MESSAGE_BYTES, SipStreamFramer } from '@algwatch/protocol/sip';
 import { ipLiteralLookup } from './ip-literal-lookup.js';
 import type { SourceRateLimiter } from './rate-limit.js';
-import { replyToSipRequest, type SipSource } from './sip-reply.js';
+import { replyToSipRequest, type SipReply, type SipSource } from './sip-reply.js';
+import type { RtpSessions } from './rtp-sessions.js';
 import { StreamSlots } from './stream-slots.js';
 
 export interface SipReflectorOptions {
@@ -40,6 +41,8 @@ export interface SipReflectorOptions {
   /** Largest SIP message accepted; default 16 KiB. */
   maxMessageBytes?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
+  /** The rtp-path probe's sessions: INVITE and BYE marked X-Algwatch-Rtp go to them. */
+  rtp?: RtpSessions;
 }
 
 export interface SipReflector {
@@ -56,6 +59,8 @@ export const DEFAULT_FIRST_REQUEST_MS = 5_000;
 /** A connection whose peer does not read its replies is closed past this many unsent bytes. */
 const MAX_PENDING_WRITE_BYTES = 64 * 1024;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A cheap test before parsing: only messages naming the rtp-path header can be its requests. */
+const RTP_MARK = Buffer.from('X-Algwatch-Rtp', 'latin1');
 
 /**
  * startSipReflector listens on the three transports and resolves once all are bound; it rejects
@@ -84,7 +89,13 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
   const onUdpMessage = (packet: Buffer, remote: dgram.RemoteInfo) => {
     const source: SipSource = { transport: 'udp', address: plainAddress(remote.address), port: remote.port };
     if (packet.length > maxMessageBytes || !allow(source.address)) return;
-    const reply = replyToSipRequest(packet, source);
+    if (options.rtp && packet.includes(RTP_MARK)) {
+      void options.rtp.answer(packet, source).then((handled) => (handled === undefined ? sendUdpReply(replyToSipRequest(packet, source), packet, remote, source) : sendUdpReply(handled, packet, remote, source)));
+      return;
+    }
+    sendUdpReply(replyToSipRequest(packet, source), packet, remote, source);
+  };
+  const sendUdpReply = (reply: SipReply | null, packet: Buffer, remote: dgram.RemoteInfo, source: SipSource) => {
     if (!reply) {
       log('sip.ignored', { transport: 'udp', source: source.address, port: source.port, bytes: packet.length });
       return;
@@ -135,6 +146,14 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
         }
         if (item.kind === 'message') slots.requestArrived(socket);
         if (item.kind === 'pong' || !allow(source.address)) continue;
+        if (item.kind === 'message' && options.rtp && item.bytes.includes(RTP_MARK)) {
+          const bytes = item.bytes;
+          void options.rtp.answer(bytes, source).then((handled) => {
+            const text = handled === undefined ? replyToSipRequest(bytes, source)?.text : handled?.text;
+            if (text !== undefined && !socket.destroyed) socket.write(Buffer.from(text, 'latin1'));
+          });
+          continue;
+        }
         // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a single CRLF pong.
         const text = item.kind === 'ping' ? '\r\n' : replyToSipRequest(item.bytes, source)?.text;
         if (text === undefined) {
