@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AgentConfig, Schedule } from '@algwatch/protocol/events';
+import { DEFAULT_SCHEDULE, scheduleSchema, type AgentConfig, type Schedule } from '@algwatch/protocol/events';
 import type { Probe } from '../probes/probe.js';
 import type { ProbeRun } from '../probes/runner.js';
 import { memoryLogger } from './log.js';
@@ -65,6 +65,18 @@ describe('plannedRuns', () => {
     ]);
     expect(plannedRuns('natBehavior', custom)[0]!.options).toEqual({ port: 13478 });
     expect(plannedRuns('stunMapping', config({}))[0]!.options).toEqual({});
+  });
+
+  it('makes the rtp-path test call to the reflector\'s SIP port', () => {
+    const custom: AgentConfig = { ...config({}), reflectorPorts: { sip: 15060 } };
+    expect(plannedRuns('rtpPath', custom)).toEqual([{ probe: 'rtp-path', target: { host: '127.0.0.1' }, options: { port: 15060 } }]);
+    expect(plannedRuns('rtpPath', config({}))[0]!.options).toEqual({});
+  });
+
+  it('reads a schedule stored before rtp-path existed, or sent by an older server, with rtp-path hourly', () => {
+    const old = { sipAlg: '*/5 * * * *', stunMapping: '* * * * *', natBehavior: '0 * * * *', bindingLifetime: '0 */6 * * *', keepalive: '*/30 * * * * *' };
+    expect(scheduleSchema.parse(old)).toEqual({ ...old, rtpPath: '30 * * * *' });
+    expect(DEFAULT_SCHEDULE.rtpPath).toBe('30 * * * *');
   });
 
   it('sends OPTIONS, CRLF or both keep-alives to each SIP target as configured', () => {
