@@ -92,6 +92,8 @@ export const rtpReportSchema = z.object({
   mediaSource: z.optional(z.nullable(z.string())),
   /** Packets from the reflector's other address or port reached the agent: the RTP pinhole admits anyone. Null when not tested. */
   pinholeOpenToOthers: z.nullable(z.boolean()),
+  /** Which of those got in: the reflector's alternate address, another port of its own address. */
+  pinholeOpenFrom: z.optional(z.array(z.enum(['other-address', 'other-port']))),
   rttMs: z.optional(z.nullable(z.number())),
   /** Why media failed, or why the test could not run, in one line. */
   reason: z.optional(z.string()),

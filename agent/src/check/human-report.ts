@@ -119,7 +119,7 @@ function rtpLines(rtp: RtpReport, problems: readonly Problem[]): string[] {
     direction('inbound', rtp.inbound),
   ];
   if (rtp.pinholeOpenToOthers !== null) {
-    lines.push(`  ${markOf(problems, ['rtp_pinhole_open'])} RTP pinhole ${rtp.pinholeOpenToOthers ? 'lets in other senders (another address or port of the reflector got through)' : 'admits only the far end'}`);
+    lines.push(`  ${markOf(problems, ['rtp_pinhole_open'])} RTP pinhole ${rtp.pinholeOpenToOthers ? `lets in other senders (got through: ${(rtp.pinholeOpenFrom ?? []).map((from) => (from === 'other-port' ? "another port of the far end's address" : 'another address')).join(', ')})` : 'admits only the far end'}`);
   }
   if (rtp.reason) lines.push(`         ${rtp.reason}`);
   return lines;

@@ -38,7 +38,7 @@ describe('judgeRtpPath', () => {
   });
 
   it('reports the pinhole open when a packet from the other address or port arrived', () => {
-    expect(judge({ inbound: { 'sdp-symmetric': received(240), 'pinhole-other-port': received(3) } }).pinholeOpenToOthers).toBe(true);
+    expect(judge({ inbound: { 'sdp-symmetric': received(240), 'pinhole-other-port': received(3) } })).toMatchObject({ pinholeOpenToOthers: true, pinholeOpenFrom: ['other-port'] });
   });
 
   it('says so when the BYE got no answer', () => {

@@ -57,7 +57,10 @@ export function judgeRtpPath(measured: RtpMeasurements): RtpReport {
     score = eModelScore({ oneWayDelayMs, lossPct: Math.max(outbound.lossPct, inbound.lossPct), codec: measured.codec });
   }
   const pinholeTried = reflector !== null && reflector.pinhole.altAddress + reflector.pinhole.otherPort > 0;
-  const pinholeArrived = (media.inbound['pinhole-alt-address']?.summary.received ?? 0) + (media.inbound['pinhole-other-port']?.summary.received ?? 0) > 0;
+  const pinholeOpenFrom: Array<'other-address' | 'other-port'> = [];
+  if ((media.inbound['pinhole-alt-address']?.summary.received ?? 0) > 0) pinholeOpenFrom.push('other-address');
+  if ((media.inbound['pinhole-other-port']?.summary.received ?? 0) > 0) pinholeOpenFrom.push('other-port');
+  const pinholeArrived = pinholeOpenFrom.length > 0;
   const report: RtpReport = {
     verdict,
     inboundPath,
@@ -69,6 +72,7 @@ export function judgeRtpPath(measured: RtpMeasurements): RtpReport {
     sdpReceived: measured.sdpReceived,
     mediaSource: reflector?.mediaSource ?? null,
     pinholeOpenToOthers: pinholeArrived ? true : pinholeTried ? false : null,
+    ...(pinholeArrived ? { pinholeOpenFrom } : {}),
     rttMs: rttMs === null ? null : Math.round(rttMs * 100) / 100,
   };
   const reason = reasonOf(report, reflector);

@@ -39,6 +39,8 @@ describe('rtpPathFindings', () => {
   it('raises no audio, an open pinhole, and a poor MOS', () => {
     expect(rtpPathFindings({ ...twoWay, verdict: 'none', inboundPath: 'none', mos: null, rFactor: null }, {}).map((f) => f.code)).toEqual(['rtp_no_audio']);
     expect(rtpPathFindings({ ...twoWay, pinholeOpenToOthers: true }, {}).map((f) => f.code)).toEqual(['rtp_pinhole_open']);
+    const [pinhole] = rtpPathFindings({ ...twoWay, pinholeOpenToOthers: true, pinholeOpenFrom: ['other-port'] }, {});
+    expect(pinhole!.summary).toBe("RTP from another port of the far end's address got through to the agent: the media pinhole admits senders other than the far end");
     const poor = rtpPathFindings({ ...twoWay, mos: 2.6, rFactor: 51.1, outbound: { ...clean, lossPct: 20 } }, {});
     expect(poor.map((f) => `${f.code} ${f.severity}`)).toEqual(['rtp_poor_mos critical']);
     expect(poor[0]!.summary).toContain('loss 20 % out');

@@ -77,7 +77,7 @@ export function rtpPathFindings(report: RtpReport, place: FindingPlace): Finding
   }
   if (report.pinholeOpenToOthers === true) {
     findings.push(raise(RTP_PATH_FINDINGS.rtp_pinhole_open, place, {
-      summary: 'RTP from the reflector\'s other address or port got through to the agent: the media pinhole admits senders other than the far end',
+      summary: `RTP from ${pinholeSenders(report)} got through to the agent: the media pinhole admits senders other than the far end`,
       evidence,
     }));
   }
@@ -102,6 +102,13 @@ function sdpCause(report: RtpReport): string | null {
   const actual = addressOf(report.mediaSource);
   if (advertised === actual) return null;
   return `the SDP carries ${advertised} but media comes from ${actual} (a private address in SDP that nothing rewrote)`;
+}
+
+function pinholeSenders(report: RtpReport): string {
+  const from = report.pinholeOpenFrom ?? [];
+  if (from.length === 1 && from[0] === 'other-port') return 'another port of the far end\'s address';
+  if (from.length === 1 && from[0] === 'other-address') return 'another address (same port)';
+  return 'another address and another port';
 }
 
 function addressOf(hostPort: string): string {

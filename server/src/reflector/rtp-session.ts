@@ -107,8 +107,10 @@ export class RtpSession {
   tick(now: number): void {
     if (this.ended || !this.mediaSource) return;
     if (now - this.nextSendAt > 5 * RTP_PACKET_INTERVAL_MS) this.nextSendAt = now; // no burst after a stall
+    // Pinhole packets go first: credit rarely gets ahead of the paced streams, and a handful of
+    // them costs the streams a 20 ms gap each, not a lost sequence number.
+    if (now >= this.nextSendAt && this.sendPinholePacket(now)) this.nextSendAt += RTP_PACKET_INTERVAL_MS;
     while (now >= this.nextSendAt && this.sendNext(now)) this.nextSendAt += RTP_PACKET_INTERVAL_MS;
-    this.sendPinholePackets(now);
   }
 
   /** end stops the session (idempotent): the socket closes and the report is fixed. */
@@ -197,18 +199,21 @@ export class RtpSession {
     return false;
   }
 
-  private sendPinholePackets(now: number): void {
+  /** sendPinholePacket sends the next pinhole-exposure packet once media flows, alternating the two sources; false when none is due or paid for. */
+  private sendPinholePacket(now: number): boolean {
     const flowing = this.streams.reduce((sum, stream) => sum + stream.sent, 0) >= PINHOLE_AFTER_PACKETS;
-    if (!flowing) return;
+    if (!flowing) return false;
     // Aim at the path the SDP opened when media is sent there (an ALG's expectation), else the symmetric one.
     const target = this.streams.find((stream) => (stream.kind === 'sdp' || stream.kind === 'sdp-symmetric') && stream.status === 'sent' && stream.sent > 0)?.to ?? this.mediaSource!;
-    const bytes = RTP_HEADER_BYTES + this.payloadBytes;
-    for (const [which, socket, kind] of [['altAddress', this.pinholes.altAddress, 'pinhole-alt-address'], ['otherPort', this.pinholes.otherPort, 'pinhole-other-port']] as const) {
-      if (!socket || this.pinholeSent[which] >= this.limits.pinholePackets || !this.spend(target.address, bytes)) continue;
-      const stream = { ssrc: 0x0a1c0000 + this.pinholeSent[which], sequence: this.pinholeSent[which], timestampBase: 0 };
-      this.send(socket, target, kind, stream, now);
-      this.pinholeSent[which] += 1;
-    }
+    const sources = ([['altAddress', this.pinholes.altAddress, 'pinhole-alt-address'], ['otherPort', this.pinholes.otherPort, 'pinhole-other-port']] as const)
+      .filter(([which, socket]) => socket !== null && this.pinholeSent[which] < this.limits.pinholePackets)
+      .sort(([a], [b]) => this.pinholeSent[a] - this.pinholeSent[b]);
+    const next = sources[0];
+    if (!next || !this.spend(target.address, RTP_HEADER_BYTES + this.payloadBytes)) return false;
+    const [which, socket, kind] = next;
+    this.send(socket!, target, kind, { ssrc: 0x0a1c0000 + this.pinholeSent[which], sequence: this.pinholeSent[which], timestampBase: 0 }, now);
+    this.pinholeSent[which] += 1;
+    return true;
   }
 
   private spend(address: string, bytes: number): boolean {
