@@ -36,6 +36,13 @@ describe('rtp-path against the real reflector on loopback', () => {
     expect(report.outbound.received).toBe(50);
   });
 
+  it('sets the call up over SIP on TCP when asked (media stays UDP)', async () => {
+    const run = await runProbe(rtpPathProbe, { host: '127.0.0.1', port: reflector().sip.ports.tcp }, { durationMs: 1_000, transport: 'tcp' });
+    expect(run.success).toBe(true);
+    expect(rtpReportSchema.parse(run.detail)).toMatchObject({ verdict: 'two-way', outbound: { received: 50 } });
+    expect(run.points[0]!.tags.transport).toBe('tcp');
+  });
+
   it('reports the call as not set up, with no point, when nothing answers the INVITE', async () => {
     const run = await runProbe(rtpPathProbe, { host: '127.0.0.1', port: 9 }, { durationMs: 1_000, requestTimeoutMs: 600 });
     expect(run.success).toBe(false);
