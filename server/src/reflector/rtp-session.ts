@@ -103,6 +103,11 @@ export class RtpSession {
     return this.ended;
   }
 
+  /** isProven: RTP with the nonce has arrived (the caller receives at its address). */
+  get isProven(): boolean {
+    return this.mediaSource !== null;
+  }
+
   /** tick sends what is due at `now` (one packet per 20 ms, alternating between the paths), paid from credit. */
   tick(now: number): void {
     if (this.ended || !this.mediaSource) return;

@@ -133,13 +133,30 @@ describe('the reflector\'s RTP sessions', () => {
     expect(header?.received).toBe(1);
   });
 
-  it('caps sessions per source address and in total, answering 503 beyond them', async () => {
+  it('caps proven sessions per source address and in total, answering 503 beyond them', async () => {
     const reflector = await sessions({ maxSessionsPerSource: 2, maxSessions: 3 });
-    const media = { address: '127.0.0.1', port: 9 };
+    const agent = await listener();
     const statuses = [];
-    for (const source of ['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.3', '127.0.0.4']) statuses.push((await call(reflector, media, from(source))).status);
+    for (const source of ['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.3', '127.0.0.4']) {
+      const answered = await call(reflector, { address: source, port: agent.port }, from(source));
+      statuses.push(answered.status);
+      if (answered.status === 200) await sendFrom(agent.socket, answered.port, [rtp(answered.nonce, 0)]); // proven
+      await pause(50);
+    }
     expect(statuses).toEqual([200, 200, 503, 200, 503]);
     expect(reflector.activeSessions).toBe(3);
+  });
+
+  it('lets a real caller in past a flood of INVITEs that never prove (a spoofed source): the oldest unproven session gives way', async () => {
+    const reflector = await sessions({ maxSessionsPerSource: 2, maxSessions: 3 });
+    const agent = await listener();
+    for (let i = 0; i < 10; i++) await call(reflector, { address: '127.0.0.1', port: 9 });
+    expect(reflector.activeSessions).toBe(2);
+    const real = await call(reflector, { address: '127.0.0.1', port: agent.port });
+    expect(real.status).toBe(200);
+    await sendFrom(agent.socket, real.port, [rtp(real.nonce, 0)]);
+    await vi.waitFor(() => expect(agent.packets.length).toBeGreaterThan(0), { timeout: 3_000 });
+    expect(reflector.activeSessions).toBeLessThanOrEqual(3);
   });
 
   it('ends every session on its own: unproven, gone quiet, or at its maximum length while RTP still flows', async () => {

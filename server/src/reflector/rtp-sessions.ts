@@ -4,8 +4,9 @@
  * received and sent (protocol/src/rtp-signalling.ts). One 10 ms ticker paces every session's RTP.
  *
  * Bounds beyond each session's own (rtp-session.ts): at most maxSessionsPerSource sessions per
- * signalling address and maxSessions in all (503 beyond them), and ended sessions' reports kept only
- * lingerMs for a retransmitted BYE.
+ * signalling address and maxSessions in all, and ended sessions' reports kept only lingerMs for a
+ * retransmitted BYE. At a cap, the oldest session not yet proven gives way (INVITEs with a spoofed
+ * source, which never prove, cannot lock a real caller out); when every one is proven, 503.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -90,11 +91,15 @@ export class RtpSessions {
     if (known) return known.answer ? { kind: 'plain', text: known.answer } : null; // a retransmission
     const offer = request.headers.some((header) => header.canonical === 'Content-Type' && /application\/sdp/i.test(header.value)) ? sdpAudioMedia(request.body) : null;
     if (!offer) return { kind: 'plain', text: status(dialog, '488 Not Acceptable Here') };
-    const held = this.perSource.get(source.address) ?? 0;
-    if (held >= (this.options.maxSessionsPerSource ?? DEFAULT_MAX_RTP_SESSIONS_PER_SOURCE) || this.active >= (this.options.maxSessions ?? DEFAULT_MAX_RTP_SESSIONS)) {
-      this.log('rtp.session_refused', { source: source.address, fromSource: held, active: this.active });
+    const perSourceFull = () => (this.perSource.get(source.address) ?? 0) >= (this.options.maxSessionsPerSource ?? DEFAULT_MAX_RTP_SESSIONS_PER_SOURCE);
+    const totalFull = () => this.active >= (this.options.maxSessions ?? DEFAULT_MAX_RTP_SESSIONS);
+    if (perSourceFull()) this.evictUnproven((entry) => entry.source === source.address);
+    if (!perSourceFull() && totalFull()) this.evictUnproven(() => true);
+    if (perSourceFull() || totalFull()) {
+      this.log('rtp.session_refused', { source: source.address, fromSource: this.perSource.get(source.address) ?? 0, active: this.active });
       return { kind: 'plain', text: status(dialog, '503 Service Unavailable', [['Retry-After', '30']]) };
     }
+    const held = this.perSource.get(source.address) ?? 0;
     const entry: Entry = { session: null, source: source.address, answer: null, endedAt: null };
     this.entries.set(key, entry);
     this.perSource.set(source.address, held + 1);
@@ -143,6 +148,16 @@ export class RtpSessions {
     if (!entry?.session) return { kind: 'plain', text: status(dialog, '481 Call/Transaction Does Not Exist') };
     entry.session.end('bye');
     return { kind: 'plain', text: status(dialog, '200 OK', [[RTP_SESSION_HEADER, encodeRtpSessionHeader(entry.session.report())]]) };
+  }
+
+  /** evictUnproven ends the oldest running session that matches and has not been proven yet. */
+  private evictUnproven(matches: (entry: Entry) => boolean): void {
+    for (const entry of this.entries.values()) {
+      if (entry.endedAt === null && entry.session && !entry.session.isProven && matches(entry)) {
+        entry.session.end('evicted: a cap was reached and it was not proven');
+        return;
+      }
+    }
   }
 
   private ended(key: string, entry: Entry, why: string): void {
