@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { metricPointSchema } from '@algwatch/protocol/measurements';
+import { probeResultSchema } from '@algwatch/protocol/events';
+import { readProbeResult } from '@algwatch/protocol/result-check';
+import { findingsOfResult } from '@algwatch/protocol/findings/index';
+import { toResultMessage } from '../daemon/result-message.js';
+import { memoryLogger } from '../daemon/log.js';
 import { rtpReportSchema } from '@algwatch/protocol/check-report';
 import { useRtpReflector } from '../../../test/helpers/rtp-reflector.js';
 import { runProbe } from './runner.js';
@@ -27,6 +32,12 @@ describe('rtp-path against the real reflector on loopback', () => {
     expect(run.points).toHaveLength(1);
     expect(metricPointSchema.safeParse(run.points[0]).success).toBe(true);
     expect(run.points[0]!.tags).toMatchObject({ result: 'two-way', inbound_path: 'sdp', transport: 'udp' });
+    // What the daemon ships is what ingest takes, on its fast path and by the schema, and the
+    // catalogue reads the stored result back (loopback lets the pinhole packets in).
+    const message = toResultMessage(run, memoryLogger())!;
+    expect(probeResultSchema.safeParse(message).success).toBe(true);
+    expect(readProbeResult(JSON.parse(JSON.stringify(message)))).not.toBeNull();
+    expect(findingsOfResult(message).map((finding) => finding.code)).toEqual(['rtp_pinhole_open']);
   });
 
   it('sends smaller payloads when asked, and the reflector answers in kind', async () => {
