@@ -13,6 +13,7 @@
  * inbound_path=sdp out_sent=250i,out_received=250i,out_loss_pct=0,out_jitter_ms=0.4,...,mos=4.4`
  * No point is written when the INVITE got no answer: nothing about media was measured.
  */
+import { randomBytes } from 'node:crypto';
 import * as z from '@algwatch/protocol/zod';
 import { SIP_TRANSPORTS, type RtpReport, type SipTransport } from '@algwatch/protocol/check-report';
 import { G711_WITH_PLC, G711_WITHOUT_PLC } from '@algwatch/protocol/e-model';
@@ -109,9 +110,9 @@ async function testCall(host: string, port: number, options: RtpPathOptions, sig
 }
 
 /** byeFor writes the BYE ending the call the INVITE set up (RFC 3261 §15.1.1): same Call-ID and From, the answer's To tag, a new branch, CSeq 2. */
-function byeFor(invite: SipOutgoingRequest, answerHeaders: ReadonlyArray<{ canonical: string; value: string }>, localAddress: string, localPort: number, host: string, port: number, transport: SipTransport): SipOutgoingRequest {
+function byeFor(invite: SipOutgoingRequest, answerHeaders: ReadonlyArray<{ canonical: string; value: string }>, localAddress: string, localPort: number, host: string, port: number, transport: SipTransport): SipOutgoingRequest<'BYE'> {
   const header = (name: string) => answerHeaders.find((candidate) => candidate.canonical === name)?.value ?? '';
-  const branch = `z9hG4bK${Math.random().toString(16).slice(2, 14)}`;
+  const branch = `z9hG4bK${randomBytes(8).toString('hex')}`; // RFC 3261 §8.1.1.7 magic cookie
   const cseq = '2 BYE';
   const uriParams = transport === 'udp' ? '' : `;transport=${transport}`;
   const hostInUri = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
@@ -129,7 +130,7 @@ function byeFor(invite: SipOutgoingRequest, answerHeaders: ReadonlyArray<{ canon
       ['Content-Length', '0'],
     ],
   });
-  return { method: 'INVITE', text, branch, callId: invite.callId, cseq };
+  return { method: 'BYE', text, branch, callId: invite.callId, cseq };
 }
 
 /** unanswered is the report of a call that never got set up: nothing measured. */

@@ -22,8 +22,9 @@ export interface SipEndpoints {
 }
 
 /** SipOutgoingRequest is a request's exact text plus the identifiers its response must echo. */
-export interface SipOutgoingRequest {
-  method: SipProbeMethod;
+export interface SipOutgoingRequest<Method extends string = SipProbeMethod> {
+  /** The rtp-path probe also writes a BYE (Method 'BYE') to end its test call. */
+  method: Method;
   text: string;
   branch: string;
   callId: string;
