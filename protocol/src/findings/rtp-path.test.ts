@@ -46,12 +46,23 @@ describe('rtpPathFindings', () => {
     expect(poor[0]!.summary).toContain('loss 20 % out');
   });
 
-  it('is what findingsOfResult reads from a stored rtp-path result, and nothing from a garbage detail', () => {
+  it('is what findingsOfResult reads from a stored result: verdicts from its point, the cause from its detail', () => {
+    const point = {
+      measurement: 'rtp_path' as const,
+      tags: { target: 'reflector', transport: 'udp', result: 'one-way-outbound-only', inbound_path: 'symmetric-only' },
+      fields: { out_sent: 250, out_received: 250, out_loss_pct: 0, in_sent: 250, in_received: 250, in_loss_pct: 0, mos: 4.4, r_factor: 92.4, pinhole_open: true },
+    };
     const result = {
       id: '00000000-0000-4000-8000-000000000000', probe: 'rtp-path' as const, target: 'reflector', startedAt: 1_764_000_000_000,
-      durationMs: 5_500, success: true, points: [], detail: { ...twoWay, pinholeOpenToOthers: true },
+      durationMs: 5_500, success: true, points: [point], detail: { ...twoWay, mediaSource: '203.0.113.1:20000' },
     };
-    expect(findingsOfResult(result).map((f) => f.code)).toEqual(['rtp_pinhole_open']);
-    expect(findingsOfResult({ ...result, detail: { verdict: 'lots' } })).toEqual([]);
+    const found = findingsOfResult(result);
+    expect(found.map((f) => `${f.code} ${f.severity}`)).toEqual(['rtp_one_way_audio warning', 'rtp_pinhole_open warning']);
+    expect(found[0]!.summary).toContain('the SDP carries 198.51.100.2 but media comes from 203.0.113.1');
+    // Without the detail (the status board judging a summary again) the verdicts stand, without the cause.
+    const again = findingsOfResult({ ...result, detail: null });
+    expect(again.map((f) => f.code)).toEqual(['rtp_one_way_audio', 'rtp_pinhole_open']);
+    expect(findingsOfResult({ ...result, detail: { verdict: 'lots' } }).map((f) => f.code)).toEqual(['rtp_one_way_audio', 'rtp_pinhole_open']);
+    expect(findingsOfResult({ ...result, points: [] })).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * calls work with far ends that latch and fail with those that do not, so one-way is a warning then.
  */
 import type { ProbeResultMessage } from '../events.js';
-import { rtpReportSchema, type RtpReport } from '../check-report.js';
+import { RTP_INBOUND_PATHS, RTP_VERDICTS, rtpReportSchema, type RtpReport } from '../check-report.js';
 import { raise, THRESHOLDS, type Finding, type FindingDefinition, type FindingPlace, type Severity } from './finding.js';
 
 export const RTP_PATH_FINDINGS = {
@@ -119,7 +119,7 @@ function rtpEvidence(report: RtpReport): string[] {
   const direction = (name: string, d: RtpReport['outbound']) =>
     `${name}: sent ${d.sent}, received ${d.received}, loss ${d.lossPct} %, jitter ${d.jitterMs} ms, longest gap ${d.maxGapMs} ms`;
   return [
-    `SDP offer media ${report.sdpSent} as sent, ${report.sdpReceived ?? 'unknown'} as the reflector received it`,
+    ...(report.sdpSent ? [`SDP offer media ${report.sdpSent} as sent, ${report.sdpReceived ?? 'unknown'} as the reflector received it`] : []),
     ...(report.mediaSource ? [`agent RTP arrived from ${report.mediaSource}`] : []),
     `inbound path: ${report.inboundPath}`,
     direction('outbound (agent to reflector)', report.outbound),
@@ -127,8 +127,41 @@ function rtpEvidence(report: RtpReport): string[] {
   ];
 }
 
-/** rtpReportOf reads a stored rtp-path result's detail (parsed, never trusted); null when it is not one. */
-export function rtpReportOf(result: Pick<ProbeResultMessage, 'detail'>): RtpReport | null {
-  const parsed = rtpReportSchema.safeParse(result.detail);
-  return parsed.success ? parsed.data : null;
+/**
+ * rtpReportOf is the report a stored rtp-path result stands for: verdict, path and figures from its
+ * `rtp_path` point (the point carries every verdict, so the status board can judge a result again
+ * without its detail), the SDP addresses and reason from its detail when that parses (never
+ * trusted: it comes from an agent). Null when the result has no point (the call was not set up).
+ */
+export function rtpReportOf(result: Pick<ProbeResultMessage, 'points' | 'detail'>): RtpReport | null {
+  const point = result.points.find((candidate) => candidate.measurement === 'rtp_path');
+  const verdict = RTP_VERDICTS.find((candidate) => candidate === point?.tags.result);
+  const inboundPath = RTP_INBOUND_PATHS.find((candidate) => candidate === point?.tags.inbound_path);
+  if (!point || !verdict || !inboundPath) return null;
+  const number = (name: string): number => (typeof point.fields[name] === 'number' ? (point.fields[name] as number) : 0);
+  const direction = (prefix: 'out' | 'in'): RtpReport['outbound'] => ({
+    sent: number(`${prefix}_sent`),
+    received: number(`${prefix}_received`),
+    lossPct: number(`${prefix}_loss_pct`),
+    jitterMs: number(`${prefix}_jitter_ms`),
+    maxGapMs: number(`${prefix}_max_gap_ms`),
+    reordered: number(`${prefix}_reordered`),
+  });
+  const detail = rtpReportSchema.safeParse(result.detail);
+  const said = detail.success ? detail.data : null;
+  const report: RtpReport = {
+    verdict,
+    inboundPath,
+    outbound: direction('out'),
+    inbound: direction('in'),
+    rFactor: typeof point.fields.r_factor === 'number' ? point.fields.r_factor : null,
+    mos: typeof point.fields.mos === 'number' ? point.fields.mos : null,
+    sdpSent: said?.sdpSent ?? '',
+    sdpReceived: said?.sdpReceived ?? null,
+    mediaSource: said?.mediaSource ?? null,
+    pinholeOpenToOthers: typeof point.fields.pinhole_open === 'boolean' ? point.fields.pinhole_open : null,
+  };
+  if (said?.pinholeOpenFrom) report.pinholeOpenFrom = said.pinholeOpenFrom;
+  if (said?.reason) report.reason = said.reason;
+  return report;
 }
