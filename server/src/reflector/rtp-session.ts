@@ -9,8 +9,8 @@
  * - every packet sent to an address is paid for by a packet received from that address, byte for
  *   byte (`credit`): the reflector never sends any address more packets or bytes than it got from it;
  * - the SDP stream goes only to the address the INVITE came from (another address is not sent to);
- * - the session ends on its own: unproven after proofTimeoutMs, idle after idleTimeoutMs, and in any
- *   case after maxSessionMs.
+ * - the session ends on its own: unproven after proofTimeoutMs, idle after idleTimeoutMs, past
+ *   MAX_PACKETS_PER_SESSION packets, and in any case after maxSessionMs.
  */
 import dgram from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -20,6 +20,12 @@ import { hostPort, type RtpSessionReport, type RtpStreamReport } from '@algwatch
 
 /** G.711 at 20 ms: one packet every 20 ms per call. */
 export const RTP_PACKET_INTERVAL_MS = 20;
+/**
+ * Most packets one session takes from the agent: 30 s at 100 packets/s, the probe's largest
+ * settings. A sender past it is not a probe; the session ends, so its receive state (a set of
+ * sequence numbers) stays small whatever arrives.
+ */
+export const MAX_PACKETS_PER_SESSION = 3_000;
 /** Media "flows" once this many packets went out; then the pinhole test starts. */
 const PINHOLE_AFTER_PACKETS = 25;
 
@@ -68,6 +74,7 @@ export class RtpSession {
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  private accepted = 0;
   private finalReport: RtpSessionReport | null = null;
 
   private constructor(
@@ -158,6 +165,10 @@ export class RtpSession {
     if (!rtp || rtp.kind !== 'agent' || rtp.nonce !== this.nonce) return;
     if (!this.mediaSource) this.prove(from);
     else if (from.address !== this.mediaSource.address || from.port !== this.mediaSource.port) return;
+    if (++this.accepted > MAX_PACKETS_PER_SESSION) {
+      this.end('too many packets');
+      return;
+    }
     const now = performance.now();
     this.stats.add(rtp.sequence, rtp.timestamp, now);
     const credit = this.credit.get(from.address) ?? { packets: 0, bytes: 0 };

@@ -5,6 +5,7 @@ import { decodeRtpSessionHeader, RTP_SESSION_HEADER, rtpSessionReportSchema, sdp
 import { parseSipMessage, sipHeaderValue } from '@algwatch/protocol/sip';
 import { RtpSessions, type RtpSessionsOptions } from './rtp-sessions.js';
 import type { SipSource } from './sip-reply.js';
+import { MAX_PACKETS_PER_SESSION } from './rtp-session.js';
 
 const opened: Array<{ close(): unknown }> = [];
 afterEach(async () => {
@@ -175,6 +176,20 @@ describe('the reflector\'s RTP sessions', () => {
     }
     // The session ended while its RTP still came: more was sent to its port after it closed.
     expect(sequence).toBeGreaterThan(0);
+  });
+
+  it('ends a session whose source sends more packets than any probe would', async () => {
+    const ended: unknown[] = [];
+    const reflector = await sessions({ log: (event, fields) => { if (event === 'rtp.session_ended') ended.push(fields.why); } });
+    const agent = await listener();
+    const flood = await call(reflector, { address: '127.0.0.1', port: agent.port });
+    // Sent in bursts with pauses so the kernel's socket buffer drops none; stops once the session is gone.
+    for (let sent = 0; sent < 3 * MAX_PACKETS_PER_SESSION && reflector.activeSessions > 0; sent += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => new Promise<void>((resolve) => agent.socket.send(rtp(flood.nonce, sent + i, 32), flood.port, '127.0.0.1', () => resolve()))));
+      await pause(2);
+    }
+    expect(reflector.activeSessions).toBe(0);
+    expect(ended).toEqual(['too many packets']);
   });
 
   it('answers malformed SDP with 488, a BYE for no call with 481, a retransmitted INVITE with the same answer, and the next probe after an abandoned one', async () => {
