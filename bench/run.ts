@@ -13,6 +13,7 @@ import { benchAlerting } from './alerting.js';
 import { benchReflection } from './reflection.js';
 import { benchIngestBounds } from './ingest-bounds.js';
 import { benchNestedAttack } from './nested-attack.js';
+import { benchRtpSessions } from './rtp-sessions.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'alg-verdict': benchAlgVerdict,
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   reflection: benchReflection,
   'ingest-bounds': benchIngestBounds,
   'nested-attack': benchNestedAttack,
+  'rtp-sessions': benchRtpSessions,
 };
 
 const wanted = process.argv.slice(2);

@@ -8,6 +8,8 @@ import { ensureWritableDirectory } from '@algwatch/protocol/writable-directory';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { startSipReflector, type SipReflector } from './reflector/sip-server.js';
+import { RtpSessions } from './reflector/rtp-sessions.js';
+import { isIP } from 'node:net';
 import { startStunReflector, type StunReflector } from './reflector/stun-server.js';
 import { loadOrCreateTlsCertificate } from './reflector/tls-certificate.js';
 import { DEFAULT_SITE_PROBE_BUDGET, SignedProbes } from './reflector/signed-probes.js';
@@ -95,8 +97,20 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       }),
     );
     closers.push(() => stun.close());
+    // The rtp-path probe's media sessions, set up by INVITEs to the SIP reflector.
+    const rtp = await listening('RTP', () =>
+      RtpSessions.start({
+        bind: config.bind,
+        ...(config.altAddress ? { altAddress: config.altAddress } : {}),
+        // The SDP answer's c= must be an address agents reach: --public-host when it is one.
+        ...(config.publicHost && isIP(config.publicHost) ? { mediaAddress: config.publicHost } : {}),
+        log: emit,
+      }),
+    );
+    closers.push(() => rtp.close());
     const sip = await listening('SIP', () =>
       startSipReflector({
+        rtp,
         bind: config.bind,
         udpPort: config.sipPort,
         tcpPort: config.sipPort,

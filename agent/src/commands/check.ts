@@ -11,6 +11,7 @@ import {
   type BindingLifetimeReport,
   type CheckReport,
   type NatReport,
+  type RtpReport,
   type SipAlgTransportReport,
   type SipTransport,
 } from '@algwatch/protocol/check-report';
@@ -21,18 +22,22 @@ import { sipAlgProbe } from '../probes/sip-alg.js';
 import { stunMappingProbe, type StunMappingDetail } from '../probes/stun-mapping.js';
 import { natBehaviorProbe, type NatBehaviorDetail } from '../probes/nat-behavior.js';
 import { bindingLifetimeProbe } from '../probes/binding-lifetime.js';
+import { rtpPathProbe } from '../probes/rtp-path.js';
 import { flagError } from '@algwatch/protocol/cli-flags';
 import { REFLECTOR_BUSY, probeKeyOfToken, type ProbeKey } from '@algwatch/protocol/probe-signature';
 import type { ProbeTarget } from '../probes/probe.js';
 
 export const CHECK_USAGE =
-  'usage: algwatch-agent check --server HOST [--token TOKEN] [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--sip-port N] [--tls-port N] [--stun-port N]';
+  'usage: algwatch-agent check --server HOST [--token TOKEN] [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--rtp] [--rtp-seconds N] [--rtp-payload BYTES] [--sip-port N] [--tls-port N] [--stun-port N]';
 
 interface CheckOptions {
   server: string;
   json: boolean;
   bindingLifetime: boolean;
   maxLifetimeSeconds: number;
+  rtp: boolean;
+  rtpSeconds: number;
+  rtpPayloadBytes: number;
   sipPort: number;
   tlsPort: number;
   stunPort: number;
@@ -82,6 +87,9 @@ function parseCheckOptions(argv: string[]): CheckOptions {
         json: { type: 'boolean' },
         'binding-lifetime': { type: 'boolean' },
         'max-lifetime': { type: 'string' },
+        rtp: { type: 'boolean' },
+        'rtp-seconds': { type: 'string' },
+        'rtp-payload': { type: 'string' },
         'sip-port': { type: 'string' },
         'tls-port': { type: 'string' },
         'stun-port': { type: 'string' },
@@ -107,6 +115,9 @@ function parseCheckOptions(argv: string[]): CheckOptions {
     json: values.json === true,
     bindingLifetime: values['binding-lifetime'] === true,
     maxLifetimeSeconds: number('max-lifetime', values['max-lifetime'], 300, 2, 3600),
+    rtp: values.rtp === true,
+    rtpSeconds: number('rtp-seconds', values['rtp-seconds'], 5, 1, 30),
+    rtpPayloadBytes: number('rtp-payload', values['rtp-payload'], 160, 32, 320),
     sipPort: number('sip-port', values['sip-port'], 5060, 1, 65535),
     tlsPort: number('tls-port', values['tls-port'], 5061, 1, 65535),
     stunPort: number('stun-port', values['stun-port'], 3478, 1, 65535),
@@ -169,6 +180,17 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
     lifetime = run.success ? run.detail : null;
     if (!run.success && !options.json) process.stderr.write(`  binding lifetime not measured: ${run.error ?? 'no answer'}\n`);
   }
+  let rtp: RtpReport | undefined;
+  if (options.rtp) {
+    // After the other probes, so their packets do not count against the call's jitter and loss.
+    if (!options.json) process.stderr.write(`Test call: ${options.rtpSeconds} s of G.711 RTP both ways...\n`);
+    const run = await runProbe(rtpPathProbe, target, { port: options.sipPort, durationMs: options.rtpSeconds * 1000, payloadBytes: options.rtpPayloadBytes });
+    rtp = run.detail ?? {
+      verdict: 'none', inboundPath: 'none', rFactor: null, mos: null, sdpSent: '', sdpReceived: null, pinholeOpenToOthers: null,
+      outbound: { sent: 0, received: 0, lossPct: 0, jitterMs: 0, maxGapMs: 0 }, inbound: { sent: 0, received: 0, lossPct: 0, jitterMs: 0, maxGapMs: 0 },
+      reason: run.error ?? 'probe failed',
+    };
+  }
   const report: CheckReport = {
     version: 1,
     server: options.server,
@@ -177,7 +199,8 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
     sipAlg,
     nat,
     bindingLifetime: lifetime,
-    problems: findProblems(sipAlg, nat, lifetime, { stunBusy }),
+    ...(rtp ? { rtp } : {}),
+    problems: findProblems(sipAlg, nat, lifetime, { stunBusy, rtp }),
   };
   // The JSON is a published contract: never print a document that does not match it.
   return checkReportSchema.parse(report);

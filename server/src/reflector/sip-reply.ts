@@ -35,7 +35,7 @@ const SERVER_HEADER = 'algwatch-reflector';
 export function replyToSipRequest(requestBytes: Uint8Array, source: SipSource): SipReply | null {
   const request = parseSipMessage(requestBytes);
   if (!request?.request || request.request.method === 'ACK') return null;
-  const dialogHeaders = dialogHeadersOf(request, source);
+  const dialogHeaders = responseDialogHeaders(request, source);
   if (!dialogHeaders) return null;
   const isProbe = sipHeaderValue(request, SIP_PROBE_HEADER)?.trim() === '1';
   if (!isProbe) {
@@ -56,21 +56,23 @@ export const BUSY_RETRY_AFTER_S = 5;
 export function busyReplyToSipRequest(requestBytes: Uint8Array, source: SipSource): SipReply | null {
   const request = parseSipMessage(requestBytes);
   if (!request?.request || request.request.method === 'ACK') return null;
-  const dialogHeaders = dialogHeadersOf(request, source);
+  const dialogHeaders = responseDialogHeaders(request, source);
   if (!dialogHeaders) return null;
   const headers: Array<[string, string]> = [...dialogHeaders, ['Retry-After', String(BUSY_RETRY_AFTER_S)], ['Content-Length', '0']];
   return { kind: 'busy', text: buildSipMessage({ startLine: 'SIP/2.0 503 Service Unavailable', headers }) };
 }
 
-/** dialogHeadersOf is what every response copies from its request (RFC 3261 §8.2.6.2); null when one is missing. */
-function dialogHeadersOf(request: SipMessage, source: SipSource): Array<[string, string]> | null {
+/**
+ * responseDialogHeaders are the headers every response to `request` copies (RFC 3261 §8.2.6.2: Via
+ * stamped with received/rport, From, To with a tag added, Call-ID, CSeq); null when one is missing.
+ */
+export function responseDialogHeaders(request: SipMessage, source: SipSource): Array<[string, string]> | null {
   const vias = topViaWithSource(request, source);
   const from = sipHeaderValue(request, 'From');
   const to = sipHeaderValue(request, 'To');
   const callId = sipHeaderValue(request, 'Call-ID');
   const cseq = sipHeaderValue(request, 'CSeq');
   if (!vias || from === undefined || to === undefined || callId === undefined || cseq === undefined) return null;
-  // RFC 3261 §8.2.6.2: the response copies Via, From, Call-ID, CSeq and To, adding a To tag.
   return [
     ...vias.map((via): [string, string] => ['Via', via]),
     ['From', from],

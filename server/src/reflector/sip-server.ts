@@ -15,8 +15,9 @@ import { DEFAULT_MAX_SIP_MESSAGE_BYTES, SipStreamFramer } from '@algwatch/protoc
 import { ipLiteralLookup } from './ip-literal-lookup.js';
 import type { SourceRateLimiter } from './rate-limit.js';
 import { SIP_SIGNATURE_HEADER } from '@algwatch/protocol/probe-signature';
-import { busyReplyToSipRequest, replyToSipRequest, type SipSource } from './sip-reply.js';
+import { busyReplyToSipRequest, replyToSipRequest, type SipReply, type SipSource } from './sip-reply.js';
 import type { SignedProbes } from './signed-probes.js';
+import type { RtpSessions } from './rtp-sessions.js';
 import { StreamSlots } from './stream-slots.js';
 
 export interface SipReflectorOptions {
@@ -47,6 +48,8 @@ export interface SipReflectorOptions {
   /** Largest SIP message accepted; default 16 KiB. */
   maxMessageBytes?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
+  /** The rtp-path probe's sessions: INVITE and BYE marked X-Algwatch-Rtp go to them. */
+  rtp?: RtpSessions;
 }
 
 export interface SipReflector {
@@ -63,6 +66,8 @@ export const DEFAULT_FIRST_REQUEST_MS = 5_000;
 /** A connection whose peer does not read its replies is closed past this many unsent bytes. */
 const MAX_PENDING_WRITE_BYTES = 64 * 1024;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A cheap test before parsing: only messages naming the rtp-path header can be its requests. */
+const RTP_MARK = Buffer.from('X-Algwatch-Rtp', 'latin1');
 
 /**
  * startSipReflector listens on the three transports and resolves once all are bound; it rejects
@@ -101,7 +106,13 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
     if (packet.length > maxMessageBytes) return;
     const payment = payFor(packet, source.address);
     if (payment === 'drop') return;
-    const answer = reply(packet, source, payment);
+    if (payment === 'answer' && options.rtp && packet.includes(RTP_MARK)) {
+      void options.rtp.answer(packet, source).then((handled) => sendUdpReply(handled === undefined ? reply(packet, source, payment) : handled, packet, remote, source, payment));
+      return;
+    }
+    sendUdpReply(reply(packet, source, payment), packet, remote, source, payment);
+  };
+  const sendUdpReply = (answer: SipReply | null, packet: Buffer, remote: dgram.RemoteInfo, source: SipSource, payment: 'answer' | 'busy') => {
     if (!answer) {
       log('sip.ignored', { transport: 'udp', source: source.address, port: source.port, bytes: packet.length });
       return;
@@ -154,6 +165,14 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
         if (item.kind === 'pong') continue;
         const payment = item.kind === 'ping' ? (allow(source.address) ? 'answer' : 'drop') : payFor(item.bytes, source.address);
         if (payment === 'drop') continue;
+        if (item.kind === 'message' && payment === 'answer' && options.rtp && item.bytes.includes(RTP_MARK)) {
+          const bytes = item.bytes;
+          void options.rtp.answer(bytes, source).then((handled) => {
+            const text = handled === undefined ? replyToSipRequest(bytes, source)?.text : handled?.text;
+            if (text !== undefined && !socket.destroyed) socket.write(Buffer.from(text, 'latin1'));
+          });
+          continue;
+        }
         // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a single CRLF pong.
         const text = item.kind === 'ping' ? '\r\n' : reply(item.bytes, source, payment)?.text;
         if (text === undefined) {
