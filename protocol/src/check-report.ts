@@ -104,6 +104,27 @@ export const rtpReportSchema = z.object({
 });
 export type RtpReport = z.infer<typeof rtpReportSchema>;
 
+/** `check --target HOST[:PORT]`: the OPTIONS keep-alive toward the site's own PBX or trunk, with the passive ALG verdict. */
+export const sipOptionsReportSchema = z.object({
+  target: z.string(),
+  transport: z.enum(SIP_TRANSPORTS),
+  result: z.enum(['ok', 'error_response', 'timeout', 'connection_failed']),
+  statusCode: z.nullable(z.int()),
+  rttMs: z.nullable(z.number()),
+  lossPct: z.number(),
+  /** The peer's Via received=/rport= as the agent read them. */
+  publicAddress: z.nullable(z.string()),
+  publicPort: z.nullable(z.int()),
+  /** The agent's own address and the site's STUN mapping, which received= is compared with. */
+  localAddress: z.nullable(z.string()),
+  stunAddress: z.nullable(z.string()),
+  /** true: a SIP ALG rewrote the answer (algFields says where); null: not judged (no STUN mapping or no answer). */
+  algOnPath: z.nullable(z.boolean()),
+  algFields: z.array(z.string()),
+  reason: z.optional(z.string()),
+});
+export type SipOptionsCheckReport = z.infer<typeof sipOptionsReportSchema>;
+
 export const problemSchema = z.object({
   code: z.string(),
   severity: z.enum(['critical', 'warning', 'info']),
@@ -122,6 +143,8 @@ export const checkReportSchema = z.object({
   bindingLifetime: z.nullable(bindingLifetimeReportSchema),
   /** Present with `check --rtp`. */
   rtp: z.optional(rtpReportSchema),
+  /** Present with `check --target`. */
+  sipOptions: z.optional(sipOptionsReportSchema),
   problems: z.array(problemSchema),
 });
 export type CheckReport = z.infer<typeof checkReportSchema>;

@@ -65,6 +65,12 @@ export const MEASUREMENTS = {
       loss_pct: 'float',
       public_address: 'string',
       public_port: 'integer',
+      // Passive ALG detection (set when the site's STUN mapping was known): the peer's received=
+      // and Via came back as the agent's own private address instead of what STUN sees.
+      alg_on_path: 'boolean',
+      stun_address: 'string',
+      local_address: 'string',
+      alg_fields: 'string',
     },
   },
   crlf_keepalive: {

@@ -3,7 +3,7 @@
  * then each problem with what it means for calls and what to do. A section's mark is the severity
  * of its problem in the list below it (from the findings catalogue), so the two never disagree.
  */
-import type { CheckReport, Problem, RtpReport, SipAlgTransportReport, SipTransport } from '@algwatch/protocol/check-report';
+import type { CheckReport, Problem, RtpReport, SipAlgTransportReport, SipOptionsCheckReport, SipTransport } from '@algwatch/protocol/check-report';
 import { worstSeverity } from '@algwatch/protocol/findings/index';
 
 /** The mark of a line: a severity's, `ok` when nothing is wrong, `untested` when it could not be judged. */
@@ -57,6 +57,7 @@ export function renderHumanReport(report: CheckReport): string {
   }
 
   if (report.rtp) lines.push('', 'RTP path (test call)', ...rtpLines(report.rtp, report.problems));
+  if (report.sipOptions) lines.push('', `SIP peer ${report.sipOptions.target} (OPTIONS keep-alive)`, ...peerLines(report.sipOptions, report.problems));
 
   lines.push('');
   if (report.problems.length === 0) {
@@ -124,5 +125,16 @@ function rtpLines(rtp: RtpReport, problems: readonly Problem[]): string[] {
     lines.push(`  ${markOf(problems, ['rtp_pinhole_open'])} RTP pinhole ${rtp.pinholeOpenToOthers ? `lets in other senders (got through: ${(rtp.pinholeOpenFrom ?? []).map((from) => (from === 'other-port' ? "another port of the far end's address" : 'another address')).join(', ')})` : 'admits only the far end'}`);
   }
   if (rtp.reason) lines.push(`         ${rtp.reason}`);
+  return lines;
+}
+
+/** peerLines shows the keep-alive to the site's own peer: did it answer, and did its answer come back rewritten. */
+function peerLines(peer: SipOptionsCheckReport, problems: readonly Problem[]): string[] {
+  if (peer.statusCode === null) return [`  ${markOf(problems, ['target_down'], 'untested')} no answer: ${peer.reason ?? peer.result}`];
+  const rtt = peer.rttMs === null ? '' : ` in ${peer.rttMs.toFixed(1)} ms`;
+  const lines = [`  ${markOf(problems, ['target_error', 'target_maintenance', 'target_slow'])} answered ${peer.statusCode}${rtt}, loss ${peer.lossPct} %; it sees this site as ${peer.publicAddress ?? '?'}:${peer.publicPort ?? '?'}`];
+  if (peer.algOnPath === null) lines.push(`  ${MARK.untested} SIP ALG on this path not judged (no STUN mapping to compare with)`);
+  else if (!peer.algOnPath) lines.push(`  ${MARK.ok} no SIP ALG on this path: received= matches STUN (${peer.stunAddress})`);
+  else lines.push(`  ${markOf(problems, ['sip_alg_on_path'])} SIP ALG on this path rewrote the answer:`, ...peer.algFields.map((field) => `         ${field}`));
   return lines;
 }

@@ -4,6 +4,7 @@
  * JSON: code, severity, summary, and a remediation that says what it does to calls, then what to do.
  * No threshold or wording lives here: the catalogue is the one place, shared with the server.
  */
+import type { MetricPoint } from '@algwatch/protocol/measurements';
 import { SIP_TRANSPORTS, type BindingLifetimeReport, type CheckReport, type NatReport, type Problem, type RtpReport } from '@algwatch/protocol/check-report';
 import {
   FINDINGS,
@@ -12,6 +13,7 @@ import {
   natMappingFindings,
   rtpPathFindings,
   sipAlgFindings,
+  sipOptionsFindings,
   stunMappingFindings,
   worstFirst,
   type Finding,
@@ -30,7 +32,7 @@ export function findProblems(
   sipAlg: SipAlgReports,
   nat: NatReport | null,
   lifetime: BindingLifetimeReport | null,
-  seen: { stunBusy?: boolean; rtp?: RtpReport | undefined } = {},
+  seen: { stunBusy?: boolean; rtp?: RtpReport | undefined; sipOptions?: { target: string; points: MetricPoint[] } | undefined } = {},
 ): Problem[] {
   const rtp = seen.rtp;
   const place = {};
@@ -42,6 +44,8 @@ export function findProblems(
     ...(nat ? natMappingFindings(nat.mapping, place) : answered.length > 0 && !seen.stunBusy ? stunMappingFindings(false, undefined, place) : []),
     ...(lifetime ? bindingLifetimeFindings(lifetime, place) : []),
     ...(rtp && rtp.sdpReceived !== null ? rtpPathFindings(rtp, place) : []),
+    // The keep-alive toward the site's own peer (check --target): its errors, its RTT, and an ALG on its path.
+    ...(seen.sipOptions ? sipOptionsFindings({ points: seen.sipOptions.points }, { target: seen.sipOptions.target, transport: 'udp' }) : []),
   ];
   return worstFirst(findings).map(problemOf);
 }

@@ -12,6 +12,7 @@ import {
   type CheckReport,
   type NatReport,
   type RtpReport,
+  type SipOptionsCheckReport,
   type SipAlgTransportReport,
   type SipTransport,
 } from '@algwatch/protocol/check-report';
@@ -23,12 +24,13 @@ import { stunMappingProbe, type StunMappingDetail } from '../probes/stun-mapping
 import { natBehaviorProbe, type NatBehaviorDetail } from '../probes/nat-behavior.js';
 import { bindingLifetimeProbe } from '../probes/binding-lifetime.js';
 import { rtpPathProbe } from '../probes/rtp-path.js';
+import { sipOptionsProbe } from '../probes/sip-options.js';
 import { flagError } from '@algwatch/protocol/cli-flags';
 import { REFLECTOR_BUSY, probeKeyOfToken, type ProbeKey } from '@algwatch/protocol/probe-signature';
 import type { ProbeTarget } from '../probes/probe.js';
 
 export const CHECK_USAGE =
-  'usage: algwatch-agent check --server HOST [--token TOKEN] [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--rtp] [--rtp-seconds N] [--rtp-payload BYTES] [--sip-port N] [--tls-port N] [--stun-port N]';
+  'usage: algwatch-agent check --server HOST [--token TOKEN] [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--rtp] [--rtp-seconds N] [--rtp-payload BYTES] [--sip-port N] [--tls-port N] [--stun-port N] [--target HOST[:PORT]]';
 
 interface CheckOptions {
   server: string;
@@ -41,6 +43,8 @@ interface CheckOptions {
   sipPort: number;
   tlsPort: number;
   stunPort: number;
+  /** --target: the site's own PBX or trunk, sent an OPTIONS keep-alive over UDP (passive ALG detection). */
+  target?: { host: string; port?: number };
   /** From the site's agent token (--token or ALGWATCH_TOKEN): probes are signed and pay from the site's budget. */
   probeKey?: ProbeKey;
 }
@@ -93,6 +97,7 @@ function parseCheckOptions(argv: string[]): CheckOptions {
         'sip-port': { type: 'string' },
         'tls-port': { type: 'string' },
         'stun-port': { type: 'string' },
+        target: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -122,10 +127,25 @@ function parseCheckOptions(argv: string[]): CheckOptions {
     tlsPort: number('tls-port', values['tls-port'], 5061, 1, 65535),
     stunPort: number('stun-port', values['stun-port'], 3478, 1, 65535),
   };
+  if (values.target !== undefined) {
+    const target = parsePeerTarget(values.target);
+    if (target) options.target = target;
+    else problems.push(`--target must be HOST or HOST:PORT (port 1 to 65535), got "${values.target}"`);
+  }
   const token = values.token ?? process.env.ALGWATCH_TOKEN;
   if (token !== undefined && token !== '') options.probeKey = probeKeyOfToken(token);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   return options;
+}
+
+/** parsePeerTarget reads HOST, HOST:PORT or [IPv6]:PORT; null when it is neither. */
+function parsePeerTarget(raw: string): { host: string; port?: number } | null {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(raw.trim());
+  if (!match) return null;
+  const host = (match[1] ?? match[2])!;
+  if (match[3] === undefined) return { host };
+  const port = Number(match[3]);
+  return port >= 1 && port <= 65535 ? { host, port } : null;
 }
 
 /**
@@ -191,6 +211,22 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
       reason: run.error ?? 'probe failed',
     };
   }
+  let sipOptions: { report: SipOptionsCheckReport; points: ProbeRun<unknown>['points'] } | undefined;
+  if (options.target) {
+    // After STUN: the peer's received= is judged against the mapping STUN just saw.
+    const peer: ProbeTarget = { host: options.target.host, ...(options.target.port ? { port: options.target.port } : {}) };
+    const label = options.target.port ? `${peer.host}:${options.target.port}` : peer.host;
+    const stunPublicAddress = nat?.publicAddress;
+    const run = await runProbe(sipOptionsProbe, { ...peer, name: label }, { transport: 'udp', ...(stunPublicAddress ? { stunPublicAddress } : {}) });
+    const detail = run.detail;
+    sipOptions = {
+      points: run.points,
+      report: detail
+        ? { target: label, transport: 'udp', ...detail }
+        : { target: label, transport: 'udp', result: 'connection_failed', statusCode: null, rttMs: null, lossPct: 100, publicAddress: null, publicPort: null,
+            localAddress: null, stunAddress: stunPublicAddress ?? null, algOnPath: null, algFields: [], reason: run.error ?? 'probe failed' },
+    };
+  }
   const report: CheckReport = {
     version: 1,
     server: options.server,
@@ -200,7 +236,8 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
     nat,
     bindingLifetime: lifetime,
     ...(rtp ? { rtp } : {}),
-    problems: findProblems(sipAlg, nat, lifetime, { stunBusy, rtp }),
+    ...(sipOptions ? { sipOptions: sipOptions.report } : {}),
+    problems: findProblems(sipAlg, nat, lifetime, { stunBusy, rtp, sipOptions: sipOptions ? { target: sipOptions.report.target, points: sipOptions.points } : undefined }),
   };
   // The JSON is a published contract: never print a document that does not match it.
   return checkReportSchema.parse(report);

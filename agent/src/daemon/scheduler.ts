@@ -112,6 +112,8 @@ export class Scheduler {
   private readonly pendingTicks = new Map<ScheduleSlot, number>();
   private readonly missingWarned = new Set<string>();
   private readonly shutdown = new AbortController();
+  /** The site's public address from the latest answered stun-mapping run: sip-options compares its peers' received= with it. */
+  private stunPublicAddress: string | undefined;
 
   constructor(private readonly options: SchedulerOptions) {}
 
@@ -232,7 +234,9 @@ export class Scheduler {
           }
           return;
         }
-        const run = await runProbe(probe, planned.target, planned.options, { signal: this.shutdown.signal });
+        const options = planned.probe === 'sip-options' && this.stunPublicAddress !== undefined ? { ...planned.options, stunPublicAddress: this.stunPublicAddress } : planned.options;
+        const run = await runProbe(probe, planned.target, options, { signal: this.shutdown.signal });
+        if (planned.probe === 'stun-mapping') this.rememberStunMapping(run);
         try {
           await this.options.onRun(run as ProbeRun<unknown>);
         } catch (err) {
@@ -240,6 +244,12 @@ export class Scheduler {
         }
       }),
     );
+  }
+
+  /** rememberStunMapping keeps an answered mapping's public address; an unanswered run keeps the previous one. */
+  private rememberStunMapping(run: ProbeRun<unknown>): void {
+    const detail = run.detail as { publicAddress?: unknown } | null;
+    if (run.success && detail && typeof detail.publicAddress === 'string') this.stunPublicAddress = detail.publicAddress;
   }
 
   /**

@@ -46,6 +46,27 @@ describe('sip-options probe', () => {
     });
   }
 
+  it('judges the answer against the STUN mapping: received= naming its own address while STUN sees another is an ALG on the path', async () => {
+    // The reflector writes received= from the packet's source (127.0.0.1, the agent's own address here):
+    // what an agent behind nf_nat_sip reads, while its STUN mapping says the NAT's public address.
+    const rewritten = await ping(reflector().ports.udp, { transport: 'udp', count: 1, stunPublicAddress: '203.0.113.1' });
+    expect(rewritten.detail).toMatchObject({ algOnPath: true, localAddress: '127.0.0.1', stunAddress: '203.0.113.1', algFields: ['Via received=127.0.0.1 (STUN: 203.0.113.1)'] });
+    expect(rewritten.points[0]?.fields).toMatchObject({ alg_on_path: true, stun_address: '203.0.113.1', local_address: '127.0.0.1', alg_fields: 'Via received=127.0.0.1 (STUN: 203.0.113.1)' });
+
+    const clean = await ping(reflector().ports.udp, { transport: 'udp', count: 1, stunPublicAddress: '127.0.0.1' });
+    expect(clean.detail).toMatchObject({ algOnPath: false, algFields: [] });
+    expect(clean.points[0]?.fields.alg_on_path).toBe(false);
+
+    const unjudged = await ping(reflector().ports.udp, { transport: 'udp', count: 1 });
+    expect(unjudged.detail?.algOnPath).toBeNull();
+    expect(unjudged.points[0]?.fields).not.toHaveProperty('alg_on_path');
+  });
+
+  it('refuses a STUN address that is not an address', async () => {
+    const run = await ping(reflector().ports.udp, { transport: 'udp', stunPublicAddress: 'evil; rm' });
+    expect(run.error).toMatch(/stunPublicAddress/);
+  });
+
   it('reports an error response as a result with its status code', async () => {
     const peer = await startUdpPeer('404 Not Found');
     const run = await ping(peer.socket.address().port, { transport: 'udp', count: 2 });

@@ -4,8 +4,14 @@
  * connection, which shows the peer answers, how fast, how many get lost, and (from the response's
  * Via received=/rport=, RFC 3581) the public address:port the peer sees.
  *
+ * Passive ALG detection: given the site's latest STUN mapping (stunPublicAddress), the answer's Via is
+ * compared with what was sent and with STUN. A received= that names the agent's own private address
+ * while STUN sees another one, or a Via sent-by that came back changed, means a SIP ALG on the path
+ * to this peer rewrote the answer (nf_nat_sip rewrites received=/rport= back to the private side).
+ *
  * Writes measurement `sip_options` (tags target, transport, result = ok|error_response|timeout|
- * connection_failed; fields rtt_ms, status_code, loss_pct, public_address, public_port).
+ * connection_failed; fields rtt_ms, status_code, loss_pct, public_address, public_port, and with a
+ * STUN mapping alg_on_path, stun_address, local_address, alg_fields).
  * Example: `sip_options,target=pbx,transport=udp,result=ok rtt_ms=12.5,status_code=200i,loss_pct=0,
  * public_address="203.0.113.7",public_port=40512i`
  */
@@ -30,6 +36,8 @@ export interface SipOptionsOptions {
   requestTimeoutMs: number;
   /** TLS: verify the peer's certificate. */
   rejectUnauthorized: boolean;
+  /** The site's public address from its latest STUN mapping; without it the ALG is not judged. */
+  stunPublicAddress?: string;
 }
 
 export const sipOptionsOptionsSchema = z.object({
@@ -39,6 +47,7 @@ export const sipOptionsOptionsSchema = z.object({
   intervalMs: z.int().check(z.minimum(0), z.maximum(10_000)),
   requestTimeoutMs: z.int().check(z.minimum(100), z.maximum(32_000)),
   rejectUnauthorized: z.boolean(),
+  stunPublicAddress: z.optional(z.string().check(z.minLength(2), z.maxLength(45), z.regex(/^[0-9a-fA-F.:]+$/))),
 });
 
 export type SipOptionsResult = 'ok' | 'error_response' | 'timeout' | 'connection_failed';
@@ -54,6 +63,14 @@ export interface SipOptionsReport {
   publicPort: number | null;
   /** One line, when result is not ok. */
   reason?: string;
+  /** Passive ALG verdict on the answer; null when not judged (no STUN mapping or no answer). */
+  algOnPath: boolean | null;
+  /** The answer's fields that came back rewritten, e.g. "Via received=198.51.100.2". */
+  algFields: string[];
+  /** The agent's own address on the keep-alive's socket. */
+  localAddress: string | null;
+  /** The STUN mapping the answer was compared with. */
+  stunAddress: string | null;
 }
 
 /**
@@ -74,6 +91,12 @@ export const sipOptionsProbe: Probe<SipOptionsOptions, SipOptionsReport> = {
     if (report.statusCode !== null) fields.status_code = report.statusCode;
     if (report.publicAddress !== null) fields.public_address = report.publicAddress;
     if (report.publicPort !== null) fields.public_port = report.publicPort;
+    if (report.algOnPath !== null) {
+      fields.alg_on_path = report.algOnPath;
+      if (report.stunAddress !== null) fields.stun_address = report.stunAddress;
+      if (report.localAddress !== null) fields.local_address = report.localAddress;
+      if (report.algFields.length > 0) fields.alg_fields = report.algFields.join(', ');
+    }
     return {
       success: report.result === 'ok',
       detail: report,
@@ -84,7 +107,7 @@ export const sipOptionsProbe: Probe<SipOptionsOptions, SipOptionsReport> = {
 
 async function sendOptionsSeries(host: string, port: number, options: SipOptionsOptions, signal: AbortSignal): Promise<SipOptionsReport> {
   const where = `${host}:${port}`;
-  const empty = { rttMs: null, statusCode: null, lossPct: 100, publicAddress: null, publicPort: null };
+  const empty = { rttMs: null, statusCode: null, lossPct: 100, publicAddress: null, publicPort: null, algOnPath: null, algFields: [], localAddress: null, stunAddress: options.stunPublicAddress ?? null };
   let channel: SipChannel;
   try {
     channel = await openSipChannel({ transport: options.transport, host, port, connectTimeoutMs: options.requestTimeoutMs, rejectUnauthorized: options.rejectUnauthorized, signal });
@@ -119,6 +142,8 @@ async function sendOptionsSeries(host: string, port: number, options: SipOptions
   if (!last) return { result: 'timeout', ...empty, reason: lostReason ?? `no answer from ${where}` };
   const statusCode = last.response!.statusCode;
   const { address, port: publicPort } = publicAddressOf(last);
+  const stunAddress = options.stunPublicAddress ?? null;
+  const algFields = stunAddress === null ? [] : rewrittenFields(last, { address: channel.localAddress, port: channel.localPort }, stunAddress);
   const report: SipOptionsReport = {
     result: statusCode < 300 ? 'ok' : 'error_response',
     rttMs: medianMs(rtts),
@@ -126,10 +151,34 @@ async function sendOptionsSeries(host: string, port: number, options: SipOptions
     lossPct,
     publicAddress: address,
     publicPort,
+    algOnPath: stunAddress === null ? null : algFields.length > 0,
+    algFields,
+    localAddress: channel.localAddress,
+    stunAddress,
   };
   if (report.result === 'error_response') report.reason = `${where} answered OPTIONS with "${statusCode} ${last.response!.reason}"`;
   else if (lossPct > 0 && lostReason) report.reason = lostReason;
   return report;
+}
+
+/**
+ * rewrittenFields compares the answer's top Via with what was sent (sent-by = the socket's own
+ * address:port) and its received= with the STUN mapping. A peer writes received= from the packet's
+ * source, which behind a NAT is the public address STUN sees; reading the agent's own private
+ * address there instead means something on the way back rewrote it. Behind no NAT (STUN sees the
+ * local address) nothing can differ, so nothing is flagged.
+ */
+function rewrittenFields(response: SipMessage, local: { address: string; port: number }, stunAddress: string): string[] {
+  if (stunAddress === local.address) return [];
+  const top = splitHeaderList(sipHeaderValue(response, 'Via') ?? '')[0];
+  const via = top === undefined ? null : parseVia(top);
+  if (!via) return [];
+  const fields: string[] = [];
+  const received = viaParam(via, 'received');
+  if (typeof received === 'string' && received === local.address) fields.push(`Via received=${received} (STUN: ${stunAddress})`);
+  const sentBy = `${via.host}:${via.port ?? 5060}`;
+  if (sentBy !== `${local.address}:${local.port}`) fields.push(`Via sent-by ${sentBy} (sent ${local.address}:${local.port})`);
+  return fields;
 }
 
 /** publicAddressOf reads received= and rport= from the response's top Via (RFC 3581 §4). */

@@ -20,7 +20,8 @@ export type FindingCode =
   | 'udp_binding_short' | 'udp_binding_halved'
   | 'target_down' | 'target_error' | 'target_maintenance' | 'target_slow' | 'target_lossy'
   | 'stun_failing' | 'agent_offline'
-  | 'rtp_no_audio' | 'rtp_one_way_audio' | 'rtp_pinhole_open' | 'rtp_poor_mos';
+  | 'rtp_no_audio' | 'rtp_one_way_audio' | 'rtp_pinhole_open' | 'rtp_poor_mos'
+  | 'sip_alg_on_path';
 
 export interface FindingDefinition {
   code: FindingCode;

@@ -13,6 +13,7 @@ const CONTRACT_CODES: FindingCode[] = [
   'stun_failing', 'agent_offline',
   // Added by issue 14 (the contract is extended only by adding).
   'rtp_no_audio', 'rtp_one_way_audio', 'rtp_pinhole_open', 'rtp_poor_mos',
+  'sip_alg_on_path',
 ];
 
 describe('FINDINGS', () => {

@@ -17,8 +17,10 @@ export const ALG_SETTING_LOCATIONS =
 
 const TRANSPORT_NAMES: Readonly<Record<SipTransport, string>> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 
-const ALG_IMPACT = 'Expect one-way or no audio, inbound calls that never ring and registrations that drop.';
-const ALG_REMEDIATION =
+/** What any SIP ALG does to calls; shared with the passive detection on the path to the site's own peers. */
+export const ALG_IMPACT = 'Expect one-way or no audio, inbound calls that never ring and registrations that drop.';
+/** What to do about any SIP ALG (the router-brand steps); shared with sip_alg_on_path. */
+export const ALG_REMEDIATION =
   `Turn SIP ALG off on the router (${ALG_SETTING_LOCATIONS}); reboot it and run this check again. ` +
   'Where it cannot be turned off, move the phones to SIP over TLS on port 5061, which an ALG cannot read.';
 

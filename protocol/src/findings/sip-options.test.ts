@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sipOptionsResult } from '../../../test/helpers/probe-results.js';
 import { THRESHOLDS } from './finding.js';
+import { findingsOfResult } from './index.js';
 import { sipOptionsFindings, sipStatusSeverity } from './sip-options.js';
 
 const at = { target: 'pbx', transport: 'udp' as const };
@@ -25,5 +26,26 @@ describe('sip-options findings', () => {
 
   it('leaves an unanswered run to the alert rules that count consecutive ones', () => {
     expect(sipOptionsFindings(sipOptionsResult('pbx', 'udp', null), at)).toEqual([]);
+  });
+
+  it('raises sip_alg_on_path from a stored keep-alive whose received= was the agent\'s own address, with the ALG remediation', () => {
+    const result = sipOptionsResult('pbx', 'udp', { statusCode: 200, rttMs: 12 });
+    Object.assign(result.points[0]!.fields, {
+      public_address: '198.51.100.2', alg_on_path: true, stun_address: '203.0.113.1', local_address: '198.51.100.2',
+      alg_fields: 'Via received=198.51.100.2 (STUN: 203.0.113.1)',
+    });
+    const [finding, ...rest] = findingsOfResult(result);
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ code: 'sip_alg_on_path', severity: 'critical', target: 'pbx', transport: 'udp' });
+    expect(finding?.summary).toBe("SIP ALG on the path to pbx (UDP): Via received=198.51.100.2 (STUN: 203.0.113.1) came back as the agent's own address 198.51.100.2, STUN sees 203.0.113.1");
+    expect(finding?.remediation).toMatch(/^Turn SIP ALG off on the router/);
+    expect(finding?.evidence.join('\n')).toContain('STUN mapping of the site: 203.0.113.1');
+  });
+
+  it('raises nothing about the path when the answer matched STUN or was not judged', () => {
+    const clean = sipOptionsResult('pbx', 'udp', { statusCode: 200, rttMs: 12 });
+    Object.assign(clean.points[0]!.fields, { public_address: '203.0.113.1', alg_on_path: false, stun_address: '203.0.113.1' });
+    expect(findingsOfResult(clean)).toEqual([]);
+    expect(findingsOfResult(sipOptionsResult('pbx', 'udp', { statusCode: 200, rttMs: 12 }))).toEqual([]);
   });
 });

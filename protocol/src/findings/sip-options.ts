@@ -5,6 +5,7 @@
  */
 import type { ProbeResultMessage } from '../events.js';
 import { raise, THRESHOLDS, type Finding, type FindingDefinition, type FindingPlace, type Severity } from './finding.js';
+import { ALG_IMPACT, ALG_REMEDIATION } from './sip-alg.js';
 
 /** RFC 3261 §21.5.4: 503 Service Unavailable, what a peer sends while it is being maintained or overloaded. */
 export const MAINTENANCE_STATUS_CODE = 503;
@@ -44,6 +45,14 @@ export const SIP_OPTIONS_FINDINGS = {
     impact: `Round trips over ${THRESHOLDS.keepaliveRttSlowMs} ms make call setup slow and audio delayed.`,
     remediation: "Look for congestion on the site's uplink (a QoS rule for SIP and RTP helps) or a long route to the peer; pick a closer peer where the provider has one.",
   },
+  sip_alg_on_path: {
+    code: 'sip_alg_on_path',
+    source: 'sip-options',
+    defaultSeverity: 'critical',
+    title: 'SIP ALG on the path to a SIP peer',
+    impact: `${ALG_IMPACT} Phones cannot learn their public address from the peer's received=/rport= (RFC 3581).`,
+    remediation: ALG_REMEDIATION,
+  },
   target_lossy: {
     code: 'target_lossy',
     source: 'sip-options',
@@ -82,7 +91,34 @@ export function sipOptionsFindings(result: Pick<ProbeResultMessage, 'points'>, p
       evidence: [`OPTIONS -> ${status}`],
     }));
   }
+  findings.push(...algOnPathFindings(point.fields, place));
   const rtt = point.fields.rtt_ms;
   findings.push(...slowRttFindings(typeof rtt === 'number' ? rtt : undefined, 'OPTIONS', place));
   return findings;
+}
+
+const TRANSPORT_NAMES = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' } as const;
+
+/**
+ * algOnPathFindings: sip_alg_on_path when the keep-alive's answer came back rewritten toward the
+ * agent's own private address (point field alg_on_path, set by the probe from the peer's Via
+ * received=/rport= and sent-by against the site's STUN mapping). The evidence names the fields and
+ * the addresses: what the agent read, what STUN sees, the agent's own address.
+ */
+export function algOnPathFindings(fields: Readonly<Record<string, string | number | boolean>>, place: FindingPlace): Finding[] {
+  if (fields.alg_on_path !== true) return [];
+  const target = place.target ?? 'the SIP peer';
+  const transport = TRANSPORT_NAMES[place.transport ?? 'udp'];
+  const changed = typeof fields.alg_fields === 'string' && fields.alg_fields !== '' ? fields.alg_fields : 'Via';
+  const received = typeof fields.public_address === 'string' ? fields.public_address : '(none)';
+  const stun = typeof fields.stun_address === 'string' ? fields.stun_address : '(unknown)';
+  const local = typeof fields.local_address === 'string' ? fields.local_address : '(unknown)';
+  return [raise(SIP_OPTIONS_FINDINGS.sip_alg_on_path, place, {
+    summary: `SIP ALG on the path to ${target} (${transport}): ${changed} came back as the agent's own address ${local}, STUN sees ${stun}`,
+    evidence: [
+      `rewritten in the answer to OPTIONS: ${changed}`,
+      `Via received=${received} (the peer saw the request from the public address; the agent read its own private address ${local})`,
+      `STUN mapping of the site: ${stun}`,
+    ],
+  })];
 }
