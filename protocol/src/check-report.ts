@@ -48,11 +48,27 @@ export const natReportSchema = z.object({
 });
 export type NatReport = z.infer<typeof natReportSchema>;
 
+/** Keep-alive intervals the site's phones and PBXs should use, from the fresh and established lifetimes. */
+export const keepaliveAdviceSchema = z.object({
+  /** The first keep-alive after registering: before the fresh lifetime. */
+  firstSeconds: z.number(),
+  /** Every keep-alive after that: before the established lifetime. */
+  steadySeconds: z.number(),
+});
+export type KeepaliveAdvice = z.infer<typeof keepaliveAdviceSchema>;
+
 export const bindingLifetimeReportSchema = z.object({
+  /** Fresh bindings (one exchange, then idle): the first idle interval no longer answered. */
   udpSeconds: z.nullable(z.number()),
   lowerSeconds: z.number(),
   upperSeconds: z.number(),
   elapsedMs: z.number(),
+  /** Established bindings (two-way traffic for a few seconds first); null: outlived the max; absent: not measured. Added 2026-12. */
+  establishedSeconds: z.optional(z.nullable(z.number())),
+  establishedLowerSeconds: z.optional(z.number()),
+  establishedUpperSeconds: z.optional(z.number()),
+  /** Absent when bindings outlived the max (no keep-alive needed for the NAT). */
+  keepalive: z.optional(keepaliveAdviceSchema),
 });
 export type BindingLifetimeReport = z.infer<typeof bindingLifetimeReportSchema>;
 

@@ -55,6 +55,13 @@ export const MEASUREMENTS = {
       upper_s: 'float',
       outlived_max: 'boolean',
       elapsed_ms: 'float',
+      // Established bindings (warmed by two-way traffic first) and the keep-alive advice from both.
+      established_lifetime_s: 'float',
+      established_lower_s: 'float',
+      established_upper_s: 'float',
+      established_outlived_max: 'boolean',
+      keepalive_first_s: 'float',
+      keepalive_steady_s: 'float',
     },
   },
   sip_options: {

@@ -19,6 +19,8 @@ export interface TopologyOptions {
   randomPorts?: boolean;
   /** Router's UDP conntrack timeouts (both nf_conntrack_udp_timeout and _stream), in seconds. */
   udpTimeoutSeconds?: number;
+  /** Router's nf_conntrack_udp_timeout_stream alone (flows with two-way traffic past ~2 s); overrides udpTimeoutSeconds for it. */
+  udpStreamTimeoutSeconds?: number;
 }
 
 export type NamespaceRole = 'lan' | 'router' | 'wan';
@@ -40,7 +42,7 @@ export const TESTBED_INTERFACES = { lan: 'eth0', routerLan: 'lan0', routerWan: '
 export interface Topology {
   /** Namespace name per role, e.g. `aw-4242-1-lan`. */
   readonly namespaces: Readonly<Record<NamespaceRole, string>>;
-  readonly options: Required<Pick<TopologyOptions, 'sipAlg' | 'randomPorts'>> & Pick<TopologyOptions, 'udpTimeoutSeconds'>;
+  readonly options: Required<Pick<TopologyOptions, 'sipAlg' | 'randomPorts'>> & Pick<TopologyOptions, 'udpTimeoutSeconds' | 'udpStreamTimeoutSeconds'>;
   /** exec runs a command inside a namespace to completion (`ip netns exec NS ...`). */
   exec(role: NamespaceRole, command: string, args: readonly string[], options?: RunCommandOptions): Promise<CommandResult>;
   /** spawn starts a long-lived process inside a namespace; it is stopped by `destroy()`. */
@@ -72,7 +74,7 @@ export async function createTopology(options: TopologyOptions = {}): Promise<Top
   };
   const topology: Topology = {
     namespaces,
-    options: { sipAlg: options.sipAlg ?? false, randomPorts: options.randomPorts ?? false, udpTimeoutSeconds: options.udpTimeoutSeconds },
+    options: { sipAlg: options.sipAlg ?? false, randomPorts: options.randomPorts ?? false, udpTimeoutSeconds: options.udpTimeoutSeconds, udpStreamTimeoutSeconds: options.udpStreamTimeoutSeconds },
     exec: (role, command, args, runOptions) => runCommand('ip', ['netns', 'exec', namespaces[role], command, ...args], runOptions),
     spawn: (role, command, args, spawnOptions) => {
       if (destroyed) throw new Error(`topology ${base} is destroyed`);
@@ -125,6 +127,7 @@ async function build(namespaces: Record<NamespaceRole, string>, options: Topolog
     const seconds = String(options.udpTimeoutSeconds);
     sysctls.push(`net.netfilter.nf_conntrack_udp_timeout=${seconds}`, `net.netfilter.nf_conntrack_udp_timeout_stream=${seconds}`);
   }
+  if (options.udpStreamTimeoutSeconds !== undefined) sysctls.push(`net.netfilter.nf_conntrack_udp_timeout_stream=${options.udpStreamTimeoutSeconds}`);
   await must(
     runCommand('ip', ['netns', 'exec', namespaces.router, 'nft', '-f', '-'], {
       input: routerRuleset({ lanInterface: i.routerLan, wanInterface: i.routerWan, sipAlg: options.sipAlg, randomPorts: options.randomPorts }),

@@ -54,6 +54,14 @@ export function renderHumanReport(report: CheckReport): string {
         : `  ${markOf(report.problems, ['udp_binding_short'])} idle UDP bindings expire after ${lifetime.udpSeconds} s ` +
             `(alive at ${lifetime.lowerSeconds} s, gone at ${lifetime.upperSeconds} s; measured in ${(lifetime.elapsedMs / 1000).toFixed(1)} s)`,
     );
+    if (lifetime.establishedLowerSeconds !== undefined) {
+      lines.push(
+        lifetime.establishedSeconds == null
+          ? `         bindings that carried traffic both ways first outlived the ${lifetime.establishedLowerSeconds} s measured`
+          : `         bindings that carried traffic both ways first expire after ${lifetime.establishedSeconds} s (alive at ${lifetime.establishedLowerSeconds} s)`,
+      );
+    }
+    if (lifetime.keepalive) lines.push(`         keep-alive advice: first within ${lifetime.keepalive.firstSeconds} s, then every ${lifetime.keepalive.steadySeconds} s or less`);
   }
 
   if (report.rtp) lines.push('', 'RTP path (test call)', ...rtpLines(report.rtp, report.problems));

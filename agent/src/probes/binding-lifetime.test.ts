@@ -39,10 +39,24 @@ describe('binding-lifetime', () => {
     // Six acknowledgements plus both copies of the 1 s and 2 s answers fit the budget; every later
     // answer is dropped, exactly as an expired NAT binding would drop it.
     const stun = await reflector(new SourceRateLimiter({ ratePerSecond: 0.0001, burst: 6 + 2 * 2, maxSources: 10 }));
-    const run = await runProbe(bindingLifetimeProbe, { host: '127.0.0.1' }, { port: stun.sockets[0]!.port, maxLifetimeSeconds: 6 });
+    // Fresh bindings only: the budget trick counts every answer, and warm-up exchanges would spend it.
+    const run = await runProbe(bindingLifetimeProbe, { host: '127.0.0.1' }, { port: stun.sockets[0]!.port, maxLifetimeSeconds: 6, warmupSeconds: 0 });
     expect(run.detail).toMatchObject({ udpSeconds: 3, lowerSeconds: 2, upperSeconds: 3 });
     expect(stun.stats().pendingDelayed).toBeGreaterThan(0); // the probe did not wait for the 6 s answer
     expect(run.points[0]?.fields).toMatchObject({ udp_lifetime_s: 3, outlived_max: false });
+    expect(run.detail).not.toHaveProperty('establishedSeconds');
+    expect(run.points[0]?.fields).not.toHaveProperty('established_lower_s');
+    // Fresh only: the advice falls back to the fresh lifetime for both.
+    expect(run.detail?.keepalive).toEqual({ firstSeconds: 1, steadySeconds: 1 });
+  });
+
+  it('measures warmed (established) bindings beside fresh ones in the same run', async () => {
+    const port = (await reflector()).sockets[0]!.port;
+    const run = await runProbe(bindingLifetimeProbe, { host: '127.0.0.1' }, { port, maxLifetimeSeconds: 2, warmupSeconds: 1 });
+    expect(run.error).toBeUndefined();
+    expect(run.detail).toMatchObject({ udpSeconds: null, establishedSeconds: null, establishedLowerSeconds: 2, establishedUpperSeconds: 2, warmupSeconds: 1 });
+    expect(run.detail).not.toHaveProperty('keepalive');
+    expect(metricPointSchema.parse(run.points[0]).fields).toMatchObject({ outlived_max: true, established_outlived_max: true, established_lower_s: 2 });
   });
 
   it('refuses a STUN server that ignores ALGWATCH-RESPONSE-DELAY instead of reporting lifetime 0', async () => {

@@ -12,8 +12,18 @@
  * is gone after that much idle; NAT timeouts are set in whole seconds, so this is the setting).
  * udpSeconds is null, with lower = upper = max, when bindings outlived maxLifetimeSeconds.
  *
+ * Fresh and established bindings live differently: Linux conntrack keeps a UDP flow that has seen
+ * one exchange for nf_conntrack_udp_timeout, and one that carried traffic both ways for more than
+ * about 2 s for nf_conntrack_udp_timeout_stream (30 s / 180 s on many Linux-based routers). So the
+ * same run measures both, on parallel sockets: the fresh ones as above (udpSeconds), and the
+ * established ones after warmupSeconds of two-way exchange (establishedSeconds). A phone's binding
+ * is fresh until its first keep-alive is answered and established from then on.
+ *
  * Writes measurement `binding_lifetime` (tags target, result = ok|no_answer; fields udp_lifetime_s
- * (absent when it outlived the max), lower_s, upper_s, outlived_max, elapsed_ms).
+ * (absent when it outlived the max), lower_s, upper_s, outlived_max, elapsed_ms; and when the
+ * established bindings were measured established_lifetime_s (absent when they outlived the max),
+ * established_lower_s, established_upper_s, established_outlived_max, keepalive_first_s,
+ * keepalive_steady_s).
  * Example: `binding_lifetime,target=reflector.example.net,result=ok udp_lifetime_s=30,lower_s=29,
  * upper_s=30,outlived_max=false,elapsed_ms=30412`
  */
@@ -22,6 +32,7 @@ import { setMaxListeners } from 'node:events';
 import * as z from '@algwatch/protocol/zod';
 import type { BindingLifetimeReport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
+import { keepaliveAdvice } from '@algwatch/protocol/findings/index';
 import { PADDED_REQUEST_BYTES, StunClient } from '../stun-client.js';
 import { targetLabel, type Probe, type ProbeTarget } from './probe.js';
 import { DEFAULT_STUN_PORT, closeQuietly, openUdpSocket, resolveStunServer, type StunServer } from './stun-target.js';
@@ -39,6 +50,8 @@ export const bindingLifetimeOptionsSchema = z.object({
   port: z._default(z.int().check(z.minimum(1), z.maximum(65535)), DEFAULT_STUN_PORT),
   maxLifetimeSeconds: z._default(z.number().check(z.minimum(1), z.maximum(86_400)), 300),
   resolutionSeconds: z._default(z.number().check(z.minimum(0.5), z.maximum(3_600)), 1),
+  /** Measure established bindings too (warmed by two-way exchange); 0 measures fresh ones only. */
+  warmupSeconds: z._default(z.number().check(z.minimum(0), z.maximum(10)), 3),
 });
 export type BindingLifetimeOptions = z.infer<typeof bindingLifetimeOptionsSchema>;
 
@@ -47,6 +60,8 @@ export interface BindingLifetimeDetail extends BindingLifetimeReport {
   stepSeconds: number;
   /** Intervals whose request was never acknowledged (lost or rate-limited); left out of the verdict. */
   unacknowledged: number;
+  /** How long the established sockets exchanged packets before going idle; absent when not measured. */
+  warmupSeconds?: number;
   note?: string;
 }
 
@@ -60,13 +75,16 @@ type IntervalState = 'pending' | 'alive' | 'expired' | 'unknown';
 export const bindingLifetimeProbe: Probe<BindingLifetimeOptions, BindingLifetimeDetail | null> = {
   name: 'binding-lifetime',
   optionsSchema: bindingLifetimeOptionsSchema,
-  defaults: { port: DEFAULT_STUN_PORT, maxLifetimeSeconds: 300, resolutionSeconds: 1 },
-  timeoutMs: 330_000,
+  defaults: { port: DEFAULT_STUN_PORT, maxLifetimeSeconds: 300, resolutionSeconds: 1, warmupSeconds: 3 },
+  timeoutMs: 340_000,
   async run(ctx, target, options) {
     const started = performance.now();
     const server = await resolveStunServer(target.host, target.port ?? options.port);
     const { intervals, stepSeconds, note } = plan(options);
     const states = new Map<number, IntervalState>(intervals.map((seconds) => [seconds, 'pending']));
+    const warmupMs = Math.round(options.warmupSeconds * 1000);
+    // Established intervals: none when warm-up is off, so their verdict is final at once.
+    const establishedStates = new Map<number, IntervalState>(warmupMs > 0 ? intervals.map((seconds) => [seconds, 'pending']) : []);
     const done = new AbortController();
     const signal = AbortSignal.any([ctx.signal, done.signal]);
     // Every interval's socket waits on this one signal: hundreds of listeners are expected here.
@@ -74,18 +92,24 @@ export const bindingLifetimeProbe: Probe<BindingLifetimeOptions, BindingLifetime
     const open: Array<{ socket: Socket; client: StunClient }> = [];
     const finish = () => done.abort();
     let lower = 0;
+    let establishedLower = 0;
     let sendError: string | null = null;
-    const progress = setInterval(() => ctx.progress(`binding alive after ${lower} s idle (testing up to ${options.maxLifetimeSeconds} s)`), PROGRESS_EVERY_MS);
+    const progressLine = () =>
+      warmupMs > 0
+        ? `fresh binding alive after ${lower} s idle, established after ${establishedLower} s (testing up to ${options.maxLifetimeSeconds} s)`
+        : `binding alive after ${lower} s idle (testing up to ${options.maxLifetimeSeconds} s)`;
+    const progress = setInterval(() => ctx.progress(progressLine()), PROGRESS_EVERY_MS);
     progress.unref();
     try {
-      const measure = async (seconds: number, onAck?: (supported: boolean | null) => void): Promise<void> => {
+      const measure = async (seconds: number, onAck?: (supported: boolean | null) => void, established = false): Promise<void> => {
         let state: IntervalState = 'unknown';
         try {
           const socket = await openUdpSocket(server.family);
           const client = new StunClient(socket, target.probeKey);
           open.push({ socket, client });
           try {
-            state = await measureInterval(client, server, seconds, signal, onAck);
+            const warmed = !established || (await warmUp(client, server, warmupMs, signal));
+            if (warmed) state = await measureInterval(client, server, seconds, signal, onAck);
           } finally {
             client.close();
             closeQuietly(socket);
@@ -95,10 +119,12 @@ export const bindingLifetimeProbe: Probe<BindingLifetimeOptions, BindingLifetime
           // the other intervals' promises are awaited later.
           sendError = err instanceof Error ? err.message : String(err);
         }
-        states.set(seconds, state);
-        const verdict = decide(intervals, states);
-        lower = verdict.lower;
-        if (verdict.final) finish();
+        (established ? establishedStates : states).set(seconds, state);
+        const fresh = decide(intervals, states);
+        const steady = decide([...establishedStates.keys()], establishedStates);
+        lower = fresh.lower;
+        establishedLower = steady.lower;
+        if (fresh.final && steady.final) finish();
       };
       // The first interval doubles as the check that the server honours the delay at all.
       let firstAck: (supported: boolean | null) => void = () => {};
@@ -109,14 +135,18 @@ export const bindingLifetimeProbe: Probe<BindingLifetimeOptions, BindingLifetime
         throw new Error(`the STUN server at ${server.address}:${server.port} ignores ALGWATCH-RESPONSE-DELAY: binding lifetime needs an algwatch reflector`);
       }
       const rest: Array<Promise<void>> = [];
-      for (let i = 1; supported === true && i < intervals.length && !signal.aborted; i++) {
-        rest.push(measure(intervals[i]!));
-        if (i % BATCH_SIZE === 0) await sleep(BATCH_GAP_MS, signal);
+      // Established sockets go first within each batch: their warm-up delays their idle start.
+      const runs = [...(warmupMs > 0 ? intervals.map((seconds) => ({ seconds, established: true })) : []), ...intervals.slice(1).map((seconds) => ({ seconds, established: false }))]
+        .sort((a, b) => a.seconds - b.seconds || Number(b.established) - Number(a.established));
+      for (let i = 0; supported === true && i < runs.length && !signal.aborted; i++) {
+        rest.push(measure(runs[i]!.seconds, undefined, runs[i]!.established));
+        if ((i + 1) % BATCH_SIZE === 0) await sleep(BATCH_GAP_MS, signal);
       }
       await Promise.all([first, ...rest]);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const elapsedMs = Math.round(performance.now() - started);
       const verdict = decide(intervals, states);
+      const steady = decide([...establishedStates.keys()], establishedStates);
       const unacknowledged = [...states.values()].filter((state) => state === 'unknown').length;
       if (supported !== true && sendError) throw new Error(`cannot send to the STUN server at ${server.address}:${server.port}: ${sendError}`);
       if (supported !== true || !verdict.final || unacknowledged === intervals.length) {
@@ -132,6 +162,16 @@ export const bindingLifetimeProbe: Probe<BindingLifetimeOptions, BindingLifetime
         unacknowledged,
         ...(note ? { note } : {}),
       };
+      const establishedAnswered = [...establishedStates.values()].some((state) => state !== 'unknown');
+      if (warmupMs > 0 && steady.final && establishedAnswered) {
+        const outlivedEstablished = steady.upper === null;
+        detail.establishedSeconds = steady.upper;
+        detail.establishedLowerSeconds = outlivedEstablished ? options.maxLifetimeSeconds : steady.lower;
+        detail.establishedUpperSeconds = steady.upper ?? options.maxLifetimeSeconds;
+        detail.warmupSeconds = options.warmupSeconds;
+      }
+      const advice = keepaliveAdvice(detail);
+      if (advice) detail.keepalive = advice;
       return { success: true, detail, points: [lifetimePoint(target, 'ok', detail, elapsedMs)] };
     } finally {
       clearInterval(progress);
@@ -202,6 +242,23 @@ async function measureInterval(
   return signal.aborted ? 'unknown' : 'expired';
 }
 
+/**
+ * warmUp makes a binding established the way a phone's does: two-way exchanges (plain Binding
+ * requests, answered at once) spanning warmupMs, so conntrack has seen replies and traffic past
+ * its 2 s mark. False when no exchange got an answer (the interval is then left unknown).
+ */
+async function warmUp(client: StunClient, server: StunServer, warmupMs: number, signal: AbortSignal): Promise<boolean> {
+  const started = performance.now();
+  const exchanges = Math.max(2, Math.ceil(warmupMs / 1_500) + 1);
+  let answered = 0;
+  for (let i = 0; i < exchanges && !signal.aborted; i++) {
+    await sleep(started + (i * warmupMs) / (exchanges - 1) - performance.now(), signal);
+    const answer = await client.request({ address: server.address, port: server.port }, {}, { signal, timeoutMs: 1_000 });
+    if (answer?.message.class === 'success') answered++;
+  }
+  return answered > 0 && !signal.aborted;
+}
+
 function lifetimePoint(target: ProbeTarget, result: 'ok' | 'no_answer', detail: BindingLifetimeDetail | null, elapsedMs: number): MetricPoint {
   const fields: MetricPoint['fields'] = { elapsed_ms: elapsedMs };
   if (detail) {
@@ -209,11 +266,22 @@ function lifetimePoint(target: ProbeTarget, result: 'ok' | 'no_answer', detail: 
     fields.lower_s = detail.lowerSeconds;
     fields.upper_s = detail.upperSeconds;
     fields.outlived_max = detail.udpSeconds === null;
+    if (detail.establishedLowerSeconds !== undefined && detail.establishedUpperSeconds !== undefined) {
+      if (detail.establishedSeconds != null) fields.established_lifetime_s = detail.establishedSeconds;
+      fields.established_lower_s = detail.establishedLowerSeconds;
+      fields.established_upper_s = detail.establishedUpperSeconds;
+      fields.established_outlived_max = detail.establishedSeconds === null;
+    }
+    if (detail.keepalive) {
+      fields.keepalive_first_s = detail.keepalive.firstSeconds;
+      fields.keepalive_steady_s = detail.keepalive.steadySeconds;
+    }
   }
   return { measurement: 'binding_lifetime', tags: { target: targetLabel(target), result }, fields };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });

@@ -3,6 +3,7 @@
  * (graded against THRESHOLDS), and, raised by the server's alert rules, a lifetime halved since the
  * previous measurement.
  */
+import type { KeepaliveAdvice } from '../check-report.js';
 import type { ProbeResultMessage } from '../events.js';
 import { raise, THRESHOLDS, type Finding, type FindingDefinition, type FindingPlace, type Severity } from './finding.js';
 
@@ -36,20 +37,48 @@ export function bindingLifetimeSeverity(seconds: number): Severity | null {
   return null;
 }
 
-/** A measured lifetime: udpSeconds null when bindings outlived the longest wait; lowerSeconds the longest idle they survived. */
+/**
+ * A measured lifetime: udpSeconds (fresh bindings) null when bindings outlived the longest wait;
+ * lowerSeconds the longest idle they survived. established*: the same for bindings that carried
+ * two-way traffic first; absent when not measured (older agents).
+ */
 export interface MeasuredLifetime {
   udpSeconds: number | null;
   lowerSeconds: number;
+  establishedSeconds?: number | null;
+  establishedLowerSeconds?: number;
 }
 
-/** bindingLifetimeFindings grades one measurement; none when bindings lived long enough or outlived the test. */
+/** Share of the longest idle a binding survived that a keep-alive interval may use: room for a lost keep-alive's retry. */
+const KEEPALIVE_MARGIN = 0.8;
+
+/**
+ * keepaliveAdvice is the interval phones and PBXs at the site should use: the first keep-alive
+ * before the fresh lifetime, every later one before the established lifetime, each with a 20 %
+ * margin. Null when fresh bindings outlived the measurement (the NAT needs no keep-alive that often).
+ */
+export function keepaliveAdvice(lifetime: MeasuredLifetime): KeepaliveAdvice | null {
+  if (lifetime.udpSeconds === null) return null;
+  const firstSeconds = Math.max(1, Math.floor(lifetime.lowerSeconds * KEEPALIVE_MARGIN));
+  const steadyLower = lifetime.establishedLowerSeconds ?? lifetime.lowerSeconds;
+  return { firstSeconds, steadySeconds: Math.max(firstSeconds, Math.floor(steadyLower * KEEPALIVE_MARGIN)) };
+}
+
+/**
+ * bindingLifetimeFindings grades one measurement; none when bindings lived long enough or outlived
+ * the test. When established bindings were measured, they decide the severity: phones keep their
+ * binding busy (REGISTER, OPTIONS, CRLF every few seconds to minutes), so after their first answered
+ * keep-alive it is the established lifetime that their interval must beat. A short fresh lifetime
+ * with a long established one is then an info finding: only the first keep-alive must come early.
+ */
 export function bindingLifetimeFindings(lifetime: MeasuredLifetime, place: FindingPlace): Finding[] {
+  if (lifetime.establishedSeconds !== undefined || lifetime.establishedLowerSeconds !== undefined) return gradeFreshAndEstablished(lifetime, place);
   const seconds = lifetime.udpSeconds;
   if (seconds === null) return [];
   const severity = bindingLifetimeSeverity(seconds);
   if (severity === null) return [];
   // 80 % of the longest idle time the binding survived leaves room for a lost keep-alive's retry.
-  const keepalive = Math.max(5, Math.floor(lifetime.lowerSeconds * 0.8));
+  const keepalive = Math.max(5, Math.floor(lifetime.lowerSeconds * KEEPALIVE_MARGIN));
   const definition = BINDING_LIFETIME_FINDINGS.udp_binding_short;
   const minimum = THRESHOLDS.bindingWarningSeconds;
   return [
@@ -69,11 +98,56 @@ export function bindingLifetimeFindings(lifetime: MeasuredLifetime, place: Findi
   ];
 }
 
+function gradeFreshAndEstablished(lifetime: MeasuredLifetime, place: FindingPlace): Finding[] {
+  const fresh = lifetime.udpSeconds;
+  const established = lifetime.establishedSeconds ?? null;
+  const advice = keepaliveAdvice(lifetime);
+  if (fresh === null || advice === null) return [];
+  const freshSeverity = bindingLifetimeSeverity(fresh);
+  const steadySeverity = established === null ? null : bindingLifetimeSeverity(established);
+  if (freshSeverity === null && steadySeverity === null) return [];
+  const minimum = THRESHOLDS.bindingWarningSeconds;
+  const establishedText = established === null ? `outlived the ${lifetime.establishedLowerSeconds ?? '?'} s measured` : `after about ${established} s`;
+  const adviceText = `send the first keep-alive within ${advice.firstSeconds} s of registering and then every ${advice.steadySeconds} s or less`;
+  const evidence = [
+    `fresh UDP binding (one exchange, then idle): alive at ${lifetime.lowerSeconds} s, gone at ${fresh} s`,
+    established === null
+      ? `established UDP binding (two-way traffic first): alive at ${lifetime.establishedLowerSeconds ?? '?'} s, the longest idle tested`
+      : `established UDP binding (two-way traffic first): alive at ${lifetime.establishedLowerSeconds ?? '?'} s, gone at ${established} s`,
+    `keep-alive advice: first within ${advice.firstSeconds} s, then every ${advice.steadySeconds} s`,
+  ];
+  const summary = `UDP NAT bindings expire after about ${fresh} s idle when fresh, and ${establishedText} once they carried traffic both ways`;
+  if (steadySeverity === null) {
+    return [raise(BINDING_LIFETIME_FINDINGS.udp_binding_short, place, {
+      severity: 'info',
+      summary,
+      remediation: `Phones that keep their binding busy are fine once their first keep-alive is answered: ${adviceText}.`,
+      evidence,
+    })];
+  }
+  return [raise(BINDING_LIFETIME_FINDINGS.udp_binding_short, place, {
+    severity: steadySeverity,
+    summary,
+    remediation: `Even bindings kept busy expire after about ${established} s: ${adviceText}, or raise the router's UDP session timeouts (fresh and stream) to at least ${minimum} s.`,
+    evidence,
+  })];
+}
+
 /** measuredLifetimeOf reads a stored binding-lifetime result's point; null when it measured nothing. */
 export function measuredLifetimeOf(result: Pick<ProbeResultMessage, 'points'>): MeasuredLifetime | null {
   const point = result.points.find((candidate) => candidate.measurement === 'binding_lifetime');
-  if (!point || typeof point.fields.lower_s !== 'number') return null;
-  if (point.fields.outlived_max === true) return { udpSeconds: null, lowerSeconds: point.fields.lower_s };
-  if (typeof point.fields.udp_lifetime_s !== 'number') return null;
-  return { udpSeconds: point.fields.udp_lifetime_s, lowerSeconds: point.fields.lower_s };
+  const lower = point?.fields.lower_s;
+  if (!point || typeof lower !== 'number') return null;
+  const fields = point.fields;
+  const fresh = fields.udp_lifetime_s;
+  const established: Pick<MeasuredLifetime, 'establishedSeconds' | 'establishedLowerSeconds'> = {};
+  const establishedLower = fields.established_lower_s;
+  const establishedLifetime = fields.established_lifetime_s;
+  if (typeof establishedLower === 'number') {
+    if (fields.established_outlived_max === true) Object.assign(established, { establishedSeconds: null, establishedLowerSeconds: establishedLower });
+    else if (typeof establishedLifetime === 'number') Object.assign(established, { establishedSeconds: establishedLifetime, establishedLowerSeconds: establishedLower });
+  }
+  if (fields.outlived_max === true) return { udpSeconds: null, lowerSeconds: lower, ...established };
+  if (typeof fresh !== 'number') return null;
+  return { udpSeconds: fresh, lowerSeconds: lower, ...established };
 }

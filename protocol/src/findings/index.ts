@@ -21,7 +21,7 @@ import { STUN_MAPPING_FINDINGS, stunAnswered, stunMappingFindings } from './stun
 
 export * from './finding.js';
 export { ALG_SETTING_LOCATIONS, answeredTransports, sipAlgFindings, sipAlgReportOf, resultTransportOf } from './sip-alg.js';
-export { bindingLifetimeFindings, bindingLifetimeSeverity, measuredLifetimeOf, type MeasuredLifetime } from './binding-lifetime.js';
+export { bindingLifetimeFindings, bindingLifetimeSeverity, keepaliveAdvice, measuredLifetimeOf, type MeasuredLifetime } from './binding-lifetime.js';
 export { isSymmetricMapping, natMappingFindings, natMappingOf, natMappingSeverity } from './nat-behavior.js';
 export { ERROR_STATUS_FROM, MAINTENANCE_STATUS_CODE, sipOptionsFindings, sipStatusSeverity } from './sip-options.js';
 export { stunMappingFindings } from './stun-mapping.js';
