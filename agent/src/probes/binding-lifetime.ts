@@ -249,7 +249,9 @@ async function measureInterval(
  */
 async function warmUp(client: StunClient, server: StunServer, warmupMs: number, signal: AbortSignal): Promise<boolean> {
   const started = performance.now();
-  const exchanges = Math.max(2, Math.ceil(warmupMs / 1_500) + 1);
+  // Two exchanges suffice (a reply seen, then traffic past conntrack's 2 s mark); one more per 3 s
+  // of longer warm-ups. Few: every one is an answer from the reflector's per-source budget.
+  const exchanges = Math.max(2, Math.ceil(warmupMs / 3_000) + 1);
   let answered = 0;
   for (let i = 0; i < exchanges && !signal.aborted; i++) {
     await sleep(started + (i * warmupMs) / (exchanges - 1) - performance.now(), signal);
