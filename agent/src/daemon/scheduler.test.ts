@@ -209,6 +209,29 @@ describe('Scheduler', () => {
     expect(runs.every((run) => run.success)).toBe(true);
   });
 
+  it("hands sip-options the site's latest answered STUN mapping, so its peers' received= can be judged", async () => {
+    const started: Started[] = [];
+    let answer: string | null = '203.0.113.1';
+    const stun: Probe<Record<string, unknown>, { publicAddress: string } | null> = {
+      name: 'stun-mapping',
+      optionsSchema: z.record(z.string(), z.unknown()),
+      defaults: {},
+      timeoutMs: 10_000,
+      async run() {
+        return answer === null ? { success: false, detail: null, points: [] } : { success: true, detail: { publicAddress: answer }, points: [] };
+      },
+    };
+    scheduler = new Scheduler({ probes: { 'stun-mapping': stun, 'sip-options': recordingProbe('sip-options', started) }, onRun: () => undefined, log: memoryLogger(), maxRandomDelayMs: 0 });
+    await scheduler.apply(config({}, [{ name: 'pbx', host: '127.0.0.2', port: 5060, transport: 'udp', keepalive: 'options' }]));
+    await scheduler.runNow(['sip-options']);
+    await scheduler.runNow(['stun-mapping']);
+    await scheduler.runNow(['sip-options']);
+    answer = null; // an unanswered mapping keeps the previous address
+    await scheduler.runNow(['stun-mapping']);
+    await scheduler.runNow(['sip-options']);
+    expect(started.map((run) => run.options.stunPublicAddress)).toEqual([undefined, '203.0.113.1', '203.0.113.1']);
+  });
+
   it('warns once about a probe this agent does not have and keeps running the others', async () => {
     const started: Started[] = [];
     const log = memoryLogger();
