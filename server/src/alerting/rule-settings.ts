@@ -22,6 +22,7 @@ export const RULE_NAMES = [
   'target_maintenance',
   'target_slow',
   'target_lossy',
+  'sip_alg_on_path',
   'stun_failing',
   'agent_offline',
 ] as const satisfies readonly FindingCode[];
@@ -95,6 +96,7 @@ export const DEFAULT_RULE_SETTINGS: Readonly<Record<RuleName, RuleSettings>> = {
   target_maintenance: base('target_maintenance', { codes: '503', clearAfter: 2 }),
   target_slow: base('target_slow', { threshold: THRESHOLDS.keepaliveRttSlowMs, forMs: 120_000, clearAfter: 2 }),
   target_lossy: base('target_lossy', { threshold: THRESHOLDS.keepaliveLossPct, window: 10, clearAfter: 2 }),
+  sip_alg_on_path: base('sip_alg_on_path', { clearAfter: 2 }),
   stun_failing: base('stun_failing', { threshold: 3 }),
   agent_offline: base('agent_offline'),
 };

@@ -4,6 +4,7 @@
  * slow (median RTT over a threshold), lossy (loss averaged over a window of runs).
  */
 import type { ProbeResultMessage } from '@algwatch/protocol/events';
+import { algOnPathFindings } from '@algwatch/protocol/findings/sip-options';
 import { statusCodeMatches } from '../rule-settings.js';
 import { countConsecutive, numberField, pointOf, type Observation, type RuleContext } from './observation.js';
 
@@ -33,6 +34,13 @@ export function observeKeepalive(result: ProbeResultMessage, context: RuleContex
       const matches = statusCodeMatches(context.settings(rule).codes, status);
       observations.push({ rule, ...key, active: matches, summary: `${target} answers OPTIONS with ${status}`, evidence: [`OPTIONS -> ${status}`] });
     }
+  }
+
+  // Passive ALG detection: judged only when the agent had a STUN mapping to compare with.
+  const algOnPath = point?.fields.alg_on_path;
+  if (result.probe === 'sip-options' && answered && point && typeof algOnPath === 'boolean') {
+    const [finding] = algOnPathFindings(point.fields, { target, ...(transport === 'udp' || transport === 'tcp' || transport === 'tls' ? { transport } : {}) });
+    observations.push({ rule: 'sip_alg_on_path', ...key, active: algOnPath, ...(finding ? { summary: finding.summary, evidence: finding.evidence } : {}) });
   }
 
   const rtt = numberField(point, 'rtt_ms');

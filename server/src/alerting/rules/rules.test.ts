@@ -51,6 +51,21 @@ describe('alert rules', () => {
     expect([error(404), error(500), error(503), maintenance(503), maintenance(404)]).toEqual([true, false, false, true, false]);
   });
 
+  it("see a SIP ALG on the path to a peer when its received= came back as the agent's own address, and clear when it matches STUN", () => {
+    const observe = site();
+    const judged = (fields: Record<string, string | number | boolean>) => {
+      const result = optionsResult({ status: 200 });
+      Object.assign(result.points[0]!.fields, fields);
+      return observe(result, 'sip_alg_on_path');
+    };
+    const [rewritten] = judged({ public_address: '198.51.100.2', alg_on_path: true, stun_address: '203.0.113.1', local_address: '198.51.100.2', alg_fields: 'Via received=198.51.100.2 (STUN: 203.0.113.1)' });
+    expect(rewritten).toMatchObject({ rule: 'sip_alg_on_path', target: 'pbx', transport: 'udp', active: true });
+    expect(rewritten?.summary).toContain('SIP ALG on the path to pbx (UDP)');
+    expect(rewritten?.evidence?.join('\n')).toContain('STUN mapping of the site: 203.0.113.1');
+    expect(judged({ public_address: '203.0.113.1', alg_on_path: false, stun_address: '203.0.113.1' })[0]?.active).toBe(false);
+    expect(observe(optionsResult({ status: 200 }), 'sip_alg_on_path')).toEqual([]);
+  });
+
   it('call a target slow over the RTT threshold and lossy only over a full window', () => {
     const observe = site({ target_lossy: { window: 3, threshold: 10 } });
     expect(observe(optionsResult({ status: 200, rttMs: 900 }), 'target_slow')[0]?.active).toBe(true);
