@@ -13,7 +13,7 @@ import { Connection } from './connection.js';
 import { replaceDurably } from './durable-files.js';
 import type { Logger } from './log.js';
 import { Outbox } from './outbox.js';
-import { toResultMessage } from './result-message.js';
+import { failureReason, toResultMessage } from './result-message.js';
 import { Scheduler, type ProbeRegistry } from './scheduler.js';
 
 export interface DaemonOptions {
@@ -171,7 +171,7 @@ export class Daemon {
     const message = toResultMessage(run, this.options.log);
     if (!message) return;
     await this.outbox.append(message);
-    this.options.log.debug(`${message.probe} ${message.target}: ${message.success ? 'ok' : `failed: ${message.error ?? ''}`}`, {
+    this.options.log.debug(`${message.probe} ${message.target}: ${message.success ? 'ok' : `failed: ${failureReason(message)}`}`, {
       id: message.id,
       startedAt: message.startedAt,
       measurements: message.points.map((point) => point.measurement),

@@ -53,3 +53,16 @@ export function toResultMessage(run: ProbeRun<unknown>, log: Logger): ProbeResul
   }
   return message;
 }
+
+/**
+ * failureReason is the one line the agent logs for a failed run: the run's error, else the reason
+ * the probe put in its detail (sip-options and crlf-keepalive report "no answer from …" there),
+ * else the point's result tag; never empty.
+ */
+export function failureReason(message: Pick<ProbeResultMessage, 'error' | 'detail' | 'points'>): string {
+  if (message.error) return message.error;
+  const detail = message.detail as { reason?: unknown } | null;
+  if (detail && typeof detail.reason === 'string' && detail.reason !== '') return detail.reason;
+  const result = message.points[0]?.tags.result;
+  return result ? `result ${result}` : 'no reason given';
+}
