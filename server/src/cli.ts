@@ -6,11 +6,13 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
+import { userCommand, USER_USAGE } from './commands/user.js';
 
 const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
                        [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE] [--debug]
-       algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}`;
+       algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${USER_USAGE.replace(/^usage: /, "")}`;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -19,12 +21,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (command === 'site') {
-    return siteCommand(rest, {
-      dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
-      ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
-    });
-  }
+  const storeOptions = {
+    dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
+    ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
+  };
+  if (command === 'site') return siteCommand(rest, storeOptions);
+  if (command === 'user') return userCommand(rest, storeOptions);
   if (command === 'local') return local(rest);
   if (command === undefined || command === 'serve' || command.startsWith('-')) {
     return serve(command === 'serve' ? rest : argv);

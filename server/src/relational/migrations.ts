@@ -96,7 +96,39 @@ const runNowRequests: Migration = {
   },
 };
 
+// Dashboard logins: users (role, the tenants they are limited to) and their sessions. A session row
+// holds only the hash of the cookie's secret, so a leaked database does not log anyone in.
+const usersSessions: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('name', 'text', (col) => col.notNull().unique())
+      .addColumn('password_hash', 'text', (col) => col.notNull())
+      .addColumn('role', 'text', (col) => col.notNull())
+      .addColumn('tenants', 'text')
+      .addColumn('created_at', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema
+      .createTable('sessions')
+      .addColumn('id_hash', 'text', (col) => col.primaryKey())
+      .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('csrf_token', 'text', (col) => col.notNull())
+      .addColumn('created_at', 'text', (col) => col.notNull())
+      .addColumn('expires_at', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema.createIndex('sessions_user_idx').on('sessions').column('user_id').execute();
+    await db.schema.createIndex('sessions_expires_idx').on('sessions').column('expires_at').execute();
+  },
+};
+
 /** relationalMigrations is the ordered set the Migrator applies on open; names sort in order. */
 export const relationalMigrations: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_config_change_stamp': configChangeStamp, '0003_run_now_requests': runNowRequests }),
+  getMigrations: () =>
+    Promise.resolve({
+      '0001_initial': initial,
+      '0002_config_change_stamp': configChangeStamp,
+      '0003_run_now_requests': runNowRequests,
+      '0006_users_sessions': usersSessions,
+    }),
 };

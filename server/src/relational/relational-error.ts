@@ -6,7 +6,10 @@ export type RelationalErrorCode =
   | 'SITE_AMBIGUOUS'
   | 'DATABASE_UNREACHABLE'
   | 'UNSUPPORTED_DATABASE_URL'
-  | 'MIGRATION_FAILED';
+  | 'MIGRATION_FAILED'
+  | 'USER_EXISTS'
+  | 'USER_NOT_FOUND'
+  | 'INVALID_USER';
 
 /** RelationalError is thrown for expected failures (bad names, unknown sites, no database). */
 export class RelationalError extends Error {
