@@ -36,6 +36,11 @@ const serverConfigSchema = z.object({
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   publicHost: z.string().optional(),
+  publicUrl: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/\s]+\/?$/.test(value), 'must look like https://algwatch.example.net (scheme and host, no path)')
+    .transform((value) => value.replace(/\/$/, ''))
+    .optional(),
   debug: z.boolean(),
 });
 
@@ -57,6 +62,7 @@ const OPTIONS = {
   tlsCert: { flag: 'tls-cert', env: 'ALGWATCH_TLS_CERT', default: undefined },
   tlsKey: { flag: 'tls-key', env: 'ALGWATCH_TLS_KEY', default: undefined },
   publicHost: { flag: 'public-host', env: 'ALGWATCH_PUBLIC_HOST', default: undefined },
+  publicUrl: { flag: 'public-url', env: 'ALGWATCH_PUBLIC_URL', default: undefined },
 } as const;
 
 export class ConfigError extends Error {

@@ -20,7 +20,8 @@ import type { TimeSeriesStore } from './storage/time-series.js';
 import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
 import type { ResultsFanOut } from './ingest/ingest-results.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
-import { StatusBoard } from './web/status-board.js';
+import { attachDashboard, type Dashboard } from './web/dashboard.js';
+import type { LoginThrottleOptions } from './web/login-throttle.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -37,6 +38,8 @@ export interface RunningServer {
 export interface StartServerHooks {
   /** Called with every newly stored batch of results (dashboard and alerting subscribe here). */
   onResults?: ResultsFanOut;
+  /** Login throttling other than the default (tests). */
+  loginThrottle?: LoginThrottleOptions;
 }
 
 /** StartupError is a failure to start that a technician can fix (port taken, bad certificate). */
@@ -103,29 +106,13 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     });
     closers.push(() => timeSeries.close());
 
-    const board = new StatusBoard();
+    // Every HTTP request but socket.io's goes to the dashboard's dispatcher, which admits only
+    // /healthz and the login form without a session (web/http-app.ts).
+    let dashboard: Dashboard | undefined;
     const http = createServer((req, res) => {
-      if (req.method === 'GET' && (req.url === '/' || req.url === '/status')) {
-        board.renderPage(relational).then(
-          (page) => {
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-            res.end(page);
-          },
-          (err: Error) => {
-            log.warn({ err: err.message }, 'status page failed');
-            res.writeHead(503, { 'content-type': 'text/plain' });
-            res.end('status unavailable: the database does not answer\n');
-          },
-        );
-        return;
-      }
-      if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'ok', version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
+      if (dashboard) return dashboard.handler(req, res);
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('starting\n');
     });
     const io = new SocketIoServer(http, { ...AGENT_SERVER_OPTIONS, serveClient: false });
     const agents = attachAgentGateway(io, {
@@ -135,10 +122,20 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       reflectorHost: reflectorHostFor(config),
       reflectorPorts: { sip: sip.ports.udp, tls: sip.ports.tls, stun: stun.sockets[0]?.port ?? config.stunPort },
       onResults: (site, results, agentId) => {
-        board.record(site, results);
+        dashboard?.onResults(site, results);
         hooks.onResults?.(site, results, agentId);
       },
     });
+    dashboard = attachDashboard({
+      io,
+      relational,
+      log,
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      ...(hooks.loginThrottle ? { loginThrottle: hooks.loginThrottle } : {}),
+      health: () => ({ version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }),
+      runNow: (siteId, probes) => agents.runNow(siteId, probes),
+    });
+    closers.push(async () => dashboard?.close());
     const configWatch = watchSiteConfigChanges(relational, agents, log);
     closers.push(async () => configWatch.stop());
     const pruning = setInterval(() => void pruneSeenResults(relational, log), SEEN_RESULTS_PRUNE_EVERY_MS);

@@ -1,0 +1,90 @@
+/**
+ * The browsers' socket.io namespace `/dashboard`, and the guard on socket.io's root namespace.
+ *
+ * A browser connects with its session cookie (sent with the handshake; socket.io shares the HTTP
+ * port, so the cookie is there). Each socket joins one room per tenant it may see, or the
+ * every-tenant room for admins and unlimited users; a site's update is emitted to its tenant's
+ * room and the every-tenant room only, so a tenant-limited user's socket never receives another
+ * tenant's events. Sessions are checked again every minute: a logged-out or removed user's open
+ * socket is closed.
+ */
+import type { Namespace, Server, Socket } from 'socket.io';
+import { DASHBOARD_NAMESPACE, type DashboardToServerEvents, type ServerToDashboardEvents, type SiteUpdate } from '@algwatch/protocol/dashboard';
+import { agentAuthSchema } from '@algwatch/protocol/events';
+import type { Viewer } from '../auth/roles.js';
+import type { RelationalStore } from '../relational/relational-store.js';
+import type { WebAuth } from './web-auth.js';
+import { tenantScope } from './site-directory.js';
+
+const EVERY_TENANT_ROOM = 'tenants:*';
+const tenantRoom = (tenant: string) => `tenant:${tenant}`;
+export const SESSION_RECHECK_MS = 60_000;
+export const LOGIN_REQUIRED = 'log in first';
+
+interface DashboardSocketData {
+  viewer: Viewer;
+}
+type DashboardNamespace = Namespace<DashboardToServerEvents, ServerToDashboardEvents, Record<string, never>, DashboardSocketData>;
+type DashboardSocket = Socket<DashboardToServerEvents, ServerToDashboardEvents, Record<string, never>, DashboardSocketData>;
+
+export interface DashboardPublisher {
+  /** publish sends a site's update to the browsers allowed to see its tenant. */
+  publish(tenant: string, update: SiteUpdate): void;
+  /** watched: whether any browser is connected to this process (skip building updates otherwise). */
+  watched(): boolean;
+  stop(): void;
+}
+
+export function attachDashboardNamespace(io: Server, auth: WebAuth, sessionRecheckMs = SESSION_RECHECK_MS): DashboardPublisher {
+  const namespace = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
+  namespace.use((socket, next) => {
+    auth.sessionOf(socket.request).then(
+      (session) => {
+        if (!session) return next(new Error(LOGIN_REQUIRED));
+        socket.data = { viewer: session.user };
+        next();
+      },
+      () => next(new Error('the server could not check the session: try again')),
+    );
+  });
+  namespace.on('connection', (socket: DashboardSocket) => {
+    const tenants = tenantScope(socket.data.viewer);
+    void socket.join(tenants === null ? EVERY_TENANT_ROOM : tenants.map(tenantRoom));
+  });
+
+  const recheck = setInterval(() => {
+    for (const socket of namespace.sockets.values()) {
+      auth.sessionOf(socket.request).then(
+        (session) => {
+          if (!session) socket.disconnect(true);
+        },
+        () => {},
+      );
+    }
+  }, sessionRecheckMs);
+  recheck.unref();
+
+  return {
+    publish(tenant, update) {
+      namespace.to([EVERY_TENANT_ROOM, tenantRoom(tenant)]).emit('siteUpdate', update);
+    },
+    watched: () => namespace.sockets.size > 0,
+    stop: () => clearInterval(recheck),
+  };
+}
+
+/**
+ * guardRootNamespace refuses connections to socket.io's root namespace `/` unless they carry a
+ * valid dashboard session or agent token: nothing is served there, and an open namespace would be
+ * a door left ajar for whatever gets attached to it later.
+ */
+export function guardRootNamespace(io: Server, auth: WebAuth, relational: Pick<RelationalStore, 'authenticateToken'>): void {
+  io.of('/').use((socket, next) => {
+    const agent = agentAuthSchema.safeParse(socket.handshake.auth);
+    const check = agent.success ? relational.authenticateToken(agent.data.token) : auth.sessionOf(socket.request);
+    check.then(
+      (ok) => next(ok ? undefined : new Error(LOGIN_REQUIRED)),
+      () => next(new Error(LOGIN_REQUIRED)),
+    );
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * attachDashboard wires the web side of the HTTP port: the route groups behind one access-checking
+ * dispatcher, the browsers' socket.io namespace, the root namespace guard, and the live updates fed
+ * by ingest. server.ts calls it once; everything web lives under this folder.
+ */
+import type { Server } from 'socket.io';
+import type { Logger } from 'pino';
+import type { ProbeResultMessage } from '@algwatch/protocol/events';
+import type { ProbeName } from '@algwatch/protocol/events';
+import type { RelationalStore, Site } from '../relational/relational-store.js';
+import { SessionStore } from '../auth/session-store.js';
+import { UserStore } from '../auth/user-store.js';
+import { authRoutes } from './auth-routes.js';
+import { attachDashboardNamespace, guardRootNamespace } from './dashboard-namespace.js';
+import { FleetState } from './fleet-state.js';
+import { fleetRoutes } from './fleet-routes.js';
+import { healthRoutes } from './health-routes.js';
+import { createWebHandler, type WebHandler } from './http-app.js';
+import { LiveUpdates } from './live-updates.js';
+import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
+import { SiteDirectory } from './site-directory.js';
+import { uiRoutes } from './ui-routes.js';
+import { WebAuth } from './web-auth.js';
+
+export interface DashboardDeps {
+  io: Server;
+  relational: RelationalStore;
+  log: Logger;
+  /** https://... when the dashboard is reached over https (Secure cookies). */
+  publicUrl?: string;
+  health: () => object;
+  runNow(siteId: string, probes: ProbeName[]): Promise<number>;
+  loginThrottle?: LoginThrottleOptions;
+}
+
+export interface Dashboard {
+  handler: WebHandler;
+  onResults(site: Site, results: ProbeResultMessage[]): void;
+  close(): void;
+}
+
+export function attachDashboard(deps: DashboardDeps): Dashboard {
+  const users = new UserStore(deps.relational.db);
+  const auth = new WebAuth(new SessionStore(deps.relational.db, users), { secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
+  const directory = new SiteDirectory(deps.relational.db);
+  const fleet = new FleetState();
+  // Alerting (issue 11) will answer this; no alert fires until it lands.
+  const firingAlerts = () => 0;
+  const publisher = attachDashboardNamespace(deps.io, auth);
+  guardRootNamespace(deps.io, auth, deps.relational);
+  const live = new LiveUpdates({ fleet, directory, publisher, firingAlerts, log: deps.log });
+  const handler = createWebHandler({
+    routes: [
+      ...healthRoutes(deps.health),
+      ...authRoutes({ users, auth, throttle: new LoginThrottle(deps.loginThrottle), log: deps.log }),
+      ...fleetRoutes({ directory, fleet, relational: deps.relational, firingAlerts, runNow: deps.runNow }),
+      ...uiRoutes(),
+    ],
+    auth,
+    log: deps.log,
+  });
+  const pruning = setInterval(() => void auth.sessions.pruneExpired().catch(() => {}), 3600_000);
+  pruning.unref();
+  return {
+    handler,
+    onResults: (site, results) => live.onResults(site, results),
+    close() {
+      clearInterval(pruning);
+      live.stop();
+      publisher.stop();
+    },
+  };
+}
