@@ -79,7 +79,13 @@ export const historySeriesSchema = z.object({
   unit: z.string(),
   points: z.array(z.tuple([z.number(), z.nullable(z.number())])),
 });
-export const siteHistorySchema = z.object({ from: z.number(), to: z.number(), series: z.array(historySeriesSchema) });
+export const siteHistorySchema = z.object({
+  from: z.number(),
+  to: z.number(),
+  series: z.array(historySeriesSchema),
+  /** When the public address became a new one, oldest first. */
+  addressChanges: z.array(z.object({ at: z.number(), address: z.string() })),
+});
 export type SiteHistory = z.infer<typeof siteHistorySchema>;
 
 export const siteUpdateSchema = z.object({ row: fleetRowSchema, results: z.array(probeResultSchema) });

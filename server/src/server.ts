@@ -129,6 +129,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     dashboard = attachDashboard({
       io,
       relational,
+      timeSeries,
       log,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       ...(hooks.loginThrottle ? { loginThrottle: hooks.loginThrottle } : {}),

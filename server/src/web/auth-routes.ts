@@ -77,14 +77,17 @@ function safeNext(next: string | null | undefined): string {
 }
 
 function showLoginForm(deps: AuthRoutesDeps, ctx: RequestContext, status: number, message: string, next = safeNext(ctx.url.searchParams.get('next')), headers: Record<string, string> = {}): void {
-  const token = randomBytes(24).toString('base64url');
+  // Reuse the browser's token when it has one: another GET /login in between (a second tab, the
+  // favicon's redirect) must not invalidate the form already on screen.
+  const existing = parseCookies(ctx.req.headers.cookie).get(LOGIN_TOKEN_COOKIE);
+  const token = existing && /^[A-Za-z0-9_-]{32}$/.test(existing) ? existing : randomBytes(24).toString('base64url');
   sendHtml(ctx.res, status, loginPage(token, message, next), { ...headers, 'set-cookie': deps.auth.cookie(LOGIN_TOKEN_COOKIE, token, 3600) });
 }
 
 function loginPage(token: string, message: string, next: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>algwatch: log in</title>
+<title>algwatch: log in</title><link rel="icon" href="data:,">
 <style>
 body{font:15px system-ui,sans-serif;background:#f3f4f6;color:#1f2937;display:grid;place-items:center;min-height:100vh;margin:0}
 form{background:#fff;padding:2em;border-radius:8px;box-shadow:0 1px 4px #0002;width:20em}

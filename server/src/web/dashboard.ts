@@ -15,6 +15,8 @@ import { attachDashboardNamespace, guardRootNamespace } from './dashboard-namesp
 import { FleetState } from './fleet-state.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { historyRoutes } from './history-routes.js';
+import type { TimeSeriesStore } from '../storage/time-series.js';
 import { createWebHandler, type WebHandler } from './http-app.js';
 import { LiveUpdates } from './live-updates.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -25,6 +27,7 @@ import { WebAuth } from './web-auth.js';
 export interface DashboardDeps {
   io: Server;
   relational: RelationalStore;
+  timeSeries: TimeSeriesStore;
   log: Logger;
   /** https://... when the dashboard is reached over https (Secure cookies). */
   publicUrl?: string;
@@ -54,6 +57,7 @@ export function attachDashboard(deps: DashboardDeps): Dashboard {
       ...healthRoutes(deps.health),
       ...authRoutes({ users, auth, throttle: new LoginThrottle(deps.loginThrottle), log: deps.log }),
       ...fleetRoutes({ directory, fleet, relational: deps.relational, firingAlerts, runNow: deps.runNow }),
+      ...historyRoutes({ directory, timeSeries: deps.timeSeries }),
       ...uiRoutes(),
     ],
     auth,

@@ -1,0 +1,57 @@
+/**
+ * The dashboard's entry: who is logged in, the header, the live feed, and the page for the path
+ * (`/` fleet, `/sites/:id` site, `/alerts`, `/settings`). Links between pages are plain links: each
+ * page load is one small bundle already cached, which keeps the pages simple.
+ */
+import './style.css';
+import { loadSession, send, type SessionUser } from './api.js';
+import { connectLive } from './live.js';
+import { esc } from './format.js';
+import { showFleet } from './pages/fleet.js';
+import { showSite } from './pages/site.js';
+import { showAlerts } from './pages/alerts.js';
+import { showSettings } from './pages/settings.js';
+
+async function start(): Promise<void> {
+  const top = document.getElementById('top') as HTMLElement;
+  const page = document.getElementById('page') as HTMLElement;
+  const user = await loadSession();
+  top.innerHTML = `
+    <nav><strong>algwatch</strong>
+      <a href="/">Fleet</a><a href="/alerts">Alerts</a><a href="/settings">Settings</a>
+      <span class="spacer"></span>
+      <span id="live" class="live off" title="live updates">● live</span>
+      <span class="who">${esc(user.name)} (${user.role}${user.tenants ? `: ${esc(user.tenants.join(', '))}` : ''})</span>
+      <button id="logout" type="button">Log out</button>
+    </nav>`;
+  for (const link of top.querySelectorAll('a')) if (link.getAttribute('href') === currentSection()) link.classList.add('current');
+  top.querySelector('#logout')?.addEventListener('click', async () => {
+    await send('POST', '/logout').catch(() => {});
+    location.href = '/login';
+  });
+  connectLive((connected) => {
+    const live = document.getElementById('live');
+    live?.classList.toggle('off', !connected);
+    if (live) live.dataset.connected = String(connected);
+  });
+  await route(page, user);
+}
+
+function currentSection(): string {
+  const path = location.pathname;
+  return path.startsWith('/alerts') ? '/alerts' : path.startsWith('/settings') ? '/settings' : '/';
+}
+
+async function route(page: HTMLElement, user: SessionUser): Promise<void> {
+  const site = /^\/sites\/([^/]+)$/.exec(location.pathname);
+  try {
+    if (site) await showSite(page, decodeURIComponent(site[1] as string), user);
+    else if (location.pathname === '/alerts') showAlerts(page);
+    else if (location.pathname === '/settings') await showSettings(page, user);
+    else await showFleet(page);
+  } catch (error) {
+    page.innerHTML = `<p class="error">${esc((error as Error).message)}</p>`;
+  }
+}
+
+void start();

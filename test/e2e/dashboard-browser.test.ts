@@ -1,0 +1,141 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium) against a real server process: log in through
+ * the form, see the fleet, open a site and read the rewritten lines, watch results arrive without a
+ * reload, run a check now, and check that a technician limited to one tenant never sees another's
+ * sites in pages or socket.io frames. Screenshots of each page are saved as artifacts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { SipRewrite } from '@algwatch/protocol/check-report';
+import { launchChromium, screenshot } from '../helpers/chromium.js';
+import { cli, lastLine, makeDataDir, startDashboardServer, type DashboardServer } from '../helpers/dashboard-server.js';
+import { connectAgent, sendResults, sipAlgResult, stunResult, type AgentSocket } from '../helpers/socket-agent.js';
+import { logIn } from '../helpers/dashboard-session.js';
+
+const REWRITES: SipRewrite[] = [
+  { direction: 'outbound', field: 'Via', sent: 'SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK1;rport', received: 'SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK1;rport' },
+  { direction: 'outbound', field: 'Contact', sent: '<sip:alice@192.168.1.20:5060>', received: '<sip:alice@203.0.113.1:5060>' },
+  { direction: 'outbound', field: 'SDP c=', sent: 'c=IN IP4 192.168.1.20', received: 'c=IN IP4 203.0.113.1' },
+];
+
+describe('the dashboard in Chromium', () => {
+  let server: DashboardServer;
+  let browser: Browser;
+  const passwords: Record<string, string> = {};
+  const agents: Record<string, AgentSocket> = {};
+  const siteIds: Record<string, string> = {};
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    const dataDir = await makeDataDir();
+    passwords.admin = lastLine(await cli(dataDir, ['user', 'add', 'admin', '--role', 'admin']));
+    passwords.tech = lastLine(await cli(dataDir, ['user', 'add', 'acme-tech', '--role', 'technician', '--tenants', 'acme']));
+    const tokens = {
+      acme: lastLine(await cli(dataDir, ['site', 'add', 'acme-hq', '--tenant', 'acme'])),
+      globex: lastLine(await cli(dataDir, ['site', 'add', 'globex-branch', '--tenant', 'globex'])),
+    };
+    server = await startDashboardServer(dataDir);
+    for (const [tenant, token] of Object.entries(tokens)) agents[tenant] = await connectAgent(server.base, token);
+    await sendResults(agents.acme as AgentSocket, [sipAlgResult('udp', REWRITES), sipAlgResult('tls', []), stunResult('203.0.113.1', 40000)]);
+    const admin = await logIn(server.base, 'admin', passwords.admin);
+    const fleet = (await (await fetch(`${server.base}/api/fleet`, { headers: { cookie: admin.cookie } })).json()) as { rows: Array<{ siteId: string; tenant: string }> };
+    for (const row of fleet.rows) siteIds[row.tenant] = row.siteId;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    for (const agent of Object.values(agents)) agent.close();
+    await server?.stop();
+  });
+
+  async function loggedInPage(username: string, password: string): Promise<Page> {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${server.base}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('input[name="username"]', username);
+    await page.fill('input[name="password"]', password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('table.fleet tbody tr[data-site-id]');
+    return page;
+  }
+
+  it('logs in through the form and shows the fleet, worst site first', async () => {
+    const page = await loggedInPage('admin', passwords.admin as string);
+    const rows = page.locator('table.fleet tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    const first = rows.nth(0);
+    expect(await first.locator('td').nth(2).innerText()).toBe('acme-hq');
+    expect(await first.getAttribute('data-state')).toBe('critical');
+    expect(await first.innerText()).toContain('UDP detected');
+    expect(await first.innerText()).toContain('203.0.113.1:40000');
+    expect(await rows.nth(1).innerText()).toContain('globex-branch');
+    await screenshot(page, 'fleet');
+  });
+
+  it('opens a site and shows the rewritten Via, Contact and SDP lines with the changed part highlighted', async () => {
+    const page = await loggedInPage('admin', passwords.admin as string);
+    await page.click('a:text("acme-hq")');
+    await page.waitForSelector('table.diff[data-transport="udp"][data-direction="outbound"]');
+    const diff = page.locator('table.diff[data-transport="udp"][data-direction="outbound"] tbody tr');
+    expect(await diff.locator('th').allInnerTexts()).toEqual(['Via', 'Contact', 'SDP c=']);
+    expect(await diff.nth(0).locator('td.sent del').innerText()).toBe('192.168.1.20');
+    expect(await diff.nth(0).locator('td.received ins').innerText()).toBe('203.0.113.1');
+    expect(await diff.nth(2).locator('td.received').innerText()).toBe('c=IN IP4 203.0.113.1');
+    expect(await page.locator('#remediation').innerText()).toContain('Turn SIP ALG off on the router');
+    await page.waitForSelector('.chart[data-unit="detected"] .uplot');
+    await screenshot(page, 'site');
+  });
+
+  it('shows a new result in the fleet without a reload', async () => {
+    const page = await loggedInPage('admin', passwords.admin as string);
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    const globex = page.locator(`tr[data-site-id="${siteIds.globex}"]`);
+    expect(await globex.innerText()).toContain('no result yet');
+    await sendResults(agents.globex as AgentSocket, [sipAlgResult('udp', [])]);
+    await expect.poll(() => globex.innerText(), { timeout: 10_000 }).toContain('UDP clean');
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it('runs a check now: the agent is asked and the page shows the result when it lands', async () => {
+    const page = await loggedInPage('admin', passwords.admin as string);
+    await page.goto(`${server.base}/sites/${siteIds.acme}`);
+    await page.waitForSelector('#run-now');
+    const asked = new Promise<{ probes: string[] }>((resolve) => agents.acme?.once('runNow', resolve));
+    await page.click('#run-now');
+    expect((await asked).probes).toContain('sip-alg');
+    await expect.poll(() => page.locator('#run-status').innerText()).toContain('waiting for the result');
+    await sendResults(agents.acme as AgentSocket, [sipAlgResult('udp', [])]);
+    await expect.poll(() => page.locator('#run-status').innerText(), { timeout: 10_000 }).toContain('Check result arrived');
+    expect(await page.locator('h3:has-text("SIP over UDP")').innerText()).toContain('clean');
+  });
+
+  it('never shows a technician limited to acme anything of globex: pages, site by id, socket.io frames', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    const frames: string[] = [];
+    page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(String(frame.payload))));
+    await page.goto(`${server.base}/login`);
+    await page.fill('input[name="username"]', 'acme-tech');
+    await page.fill('input[name="password"]', passwords.tech as string);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('table.fleet tbody tr[data-site-id]');
+    await expect.poll(() => page.locator('#live').getAttribute('data-connected')).toBe('true');
+    expect(await page.locator('table.fleet tbody tr').count()).toBe(1);
+    expect(await page.content()).not.toContain('globex');
+
+    // globex first: by the time acme's update is on the page, globex's would have been too.
+    await sendResults(agents.globex as AgentSocket, [stunResult('198.51.100.77', 1234)]);
+    await sendResults(agents.acme as AgentSocket, [stunResult('203.0.113.9', 5555)]);
+    await expect.poll(() => page.locator(`tr[data-site-id="${siteIds.acme}"]`).innerText(), { timeout: 10_000 }).toContain('203.0.113.9:5555');
+    expect(frames.some((frame) => frame.includes('203.0.113.9'))).toBe(true);
+    expect(frames.filter((frame) => frame.includes('globex') || frame.includes('198.51.100.77'))).toEqual([]);
+
+    await page.goto(`${server.base}/sites/${siteIds.globex}`);
+    await expect.poll(() => page.locator('h1').innerText()).toBe('No such site');
+    await screenshot(page, 'technician-foreign-site');
+  });
+});
