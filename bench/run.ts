@@ -9,6 +9,7 @@ import { benchBindingLifetime } from './binding-lifetime.js';
 import { benchIngest } from './ingest.js';
 import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
+import { benchDashboardFleet } from './dashboard-fleet.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'alg-verdict': benchAlgVerdict,
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   ingest: benchIngest,
   'agent-footprint': benchAgentFootprint,
   'agent-soak': benchAgentSoak,
+  'dashboard-fleet': benchDashboardFleet,
 };
 
 const wanted = process.argv.slice(2);

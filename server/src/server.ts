@@ -135,6 +135,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       ...(hooks.loginThrottle ? { loginThrottle: hooks.loginThrottle } : {}),
       health: () => ({ version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }),
       runNow: (siteId, probes) => agents.runNow(siteId, probes),
+      pushConfig: (siteId) => agents.pushConfig(siteId),
+      disconnectSite: (siteId) => agents.disconnectSite(siteId),
     });
     closers.push(async () => dashboard?.close());
     const configWatch = watchSiteConfigChanges(relational, agents, log);

@@ -11,6 +11,13 @@ import { launchChromium, screenshot } from '../helpers/chromium.js';
 import { cli, lastLine, makeDataDir, startDashboardServer, type DashboardServer } from '../helpers/dashboard-server.js';
 import { connectAgent, sendResults, sipAlgResult, stunResult, type AgentSocket } from '../helpers/socket-agent.js';
 import { logIn } from '../helpers/dashboard-session.js';
+import { startProcess, type ManagedProcess } from '../helpers/process.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const AGENT_BIN = fileURLToPath(new URL('../../agent/bin/algwatch-agent.js', import.meta.url));
 
 const REWRITES: SipRewrite[] = [
   { direction: 'outbound', field: 'Via', sent: 'SIP/2.0/UDP 192.168.1.20:5060;branch=z9hG4bK1;rport', received: 'SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK1;rport' },
@@ -30,6 +37,7 @@ describe('the dashboard in Chromium', () => {
     const dataDir = await makeDataDir();
     passwords.admin = lastLine(await cli(dataDir, ['user', 'add', 'admin', '--role', 'admin']));
     passwords.tech = lastLine(await cli(dataDir, ['user', 'add', 'acme-tech', '--role', 'technician', '--tenants', 'acme']));
+    passwords.viewer = lastLine(await cli(dataDir, ['user', 'add', 'watcher', '--role', 'viewer']));
     const tokens = {
       acme: lastLine(await cli(dataDir, ['site', 'add', 'acme-hq', '--tenant', 'acme'])),
       globex: lastLine(await cli(dataDir, ['site', 'add', 'globex-branch', '--tenant', 'globex'])),
@@ -42,7 +50,9 @@ describe('the dashboard in Chromium', () => {
     for (const row of fleet.rows) siteIds[row.tenant] = row.siteId;
     browser = await launchChromium();
   });
+  const cleanups: Array<() => Promise<void>> = [];
   afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close();
     for (const agent of Object.values(agents)) agent.close();
@@ -137,5 +147,46 @@ describe('the dashboard in Chromium', () => {
     await page.goto(`${server.base}/sites/${siteIds.globex}`);
     await expect.poll(() => page.locator('h1').innerText()).toBe('No such site');
     await screenshot(page, 'technician-foreign-site');
+  });
+
+  it('enrolls a site in Settings, and the printed command connects a real agent', async () => {
+    const page = await loggedInPage('admin', passwords.admin as string);
+    await page.goto(`${server.base}/settings`);
+    await page.fill('#enroll input[name="name"]', 'acme-branch');
+    await page.fill('#enroll input[name="tenant"]', 'acme');
+    await page.click('#enroll button[type="submit"]');
+    const command = await page.locator('#agent-command').innerText();
+    expect(command).toMatch(/^algwatch-agent run --server http:\/\/127\.0\.0\.1:\d+ --token [A-Za-z0-9_-]{43}$/);
+    await screenshot(page, 'settings-enrolled');
+
+    const agentDir = await mkdtemp(join(tmpdir(), 'algwatch-enrolled-agent-'));
+    const args = command.split(' ').slice(1);
+    const agent: ManagedProcess = startProcess(process.execPath, [AGENT_BIN, ...args, '--data-dir', agentDir]);
+    cleanups.push(async () => {
+      await agent.stop();
+      await rm(agentDir, { recursive: true, force: true });
+    });
+    await page.goto(`${server.base}/`);
+    const row = page.locator('tr:has(a:text-is("acme-branch"))');
+    await expect
+      .poll(async () => {
+        await page.reload();
+        await page.waitForSelector('table.fleet tbody tr[data-site-id]');
+        return row.locator('td').nth(3).innerText();
+      }, { timeout: 20_000, interval: 500 })
+      .toBe('1 online / 0 offline');
+  });
+
+  it('lets a viewer read the fleet and a site but offers no way to change anything', async () => {
+    const page = await loggedInPage('watcher', passwords.viewer as string);
+    expect(await page.locator('table.fleet tbody tr').count()).toBeGreaterThanOrEqual(2);
+    await page.goto(`${server.base}/sites/${siteIds.acme}`);
+    await page.waitForSelector('#sip-diff h3');
+    expect(await page.locator('#run-now').count()).toBe(0);
+    await page.goto(`${server.base}/settings`);
+    await page.waitForSelector('table.sites');
+    expect(await page.locator('#enroll, button.revoke, #add-user').count()).toBe(0);
+    const refused = await page.evaluate(async () => (await fetch('/api/sites', { method: 'POST', body: '{"name":"x"}' })).status);
+    expect(refused).toBe(403);
   });
 });

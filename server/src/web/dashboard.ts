@@ -22,6 +22,8 @@ import { LiveUpdates } from './live-updates.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { SiteDirectory } from './site-directory.js';
 import { uiRoutes } from './ui-routes.js';
+import { siteAdminRoutes } from './site-admin-routes.js';
+import { userRoutes } from './user-routes.js';
 import { WebAuth } from './web-auth.js';
 
 export interface DashboardDeps {
@@ -33,6 +35,8 @@ export interface DashboardDeps {
   publicUrl?: string;
   health: () => object;
   runNow(siteId: string, probes: ProbeName[]): Promise<number>;
+  pushConfig(siteId: string): Promise<number>;
+  disconnectSite(siteId: string): void;
   loginThrottle?: LoginThrottleOptions;
 }
 
@@ -58,6 +62,14 @@ export function attachDashboard(deps: DashboardDeps): Dashboard {
       ...authRoutes({ users, auth, throttle: new LoginThrottle(deps.loginThrottle), log: deps.log }),
       ...fleetRoutes({ directory, fleet, relational: deps.relational, firingAlerts, runNow: deps.runNow }),
       ...historyRoutes({ directory, timeSeries: deps.timeSeries }),
+      ...siteAdminRoutes({
+        relational: deps.relational,
+        directory,
+        ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+        disconnectSite: deps.disconnectSite,
+        pushConfig: deps.pushConfig,
+      }),
+      ...userRoutes(users),
       ...uiRoutes(),
     ],
     auth,

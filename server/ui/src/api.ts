@@ -50,7 +50,7 @@ export async function getJson<T>(path: string, schema: z.ZodMiniType<T>): Promis
   return schema.parse(await call(path));
 }
 
-/** send makes a state change (POST, DELETE) with the CSRF token. */
-export async function send(method: 'POST' | 'DELETE', path: string, body: unknown = {}): Promise<unknown> {
+/** send makes a state change (POST, PUT, DELETE) with the CSRF token. */
+export async function send(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown = {}): Promise<unknown> {
   return call(path, { method, headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body: JSON.stringify(body) });
 }

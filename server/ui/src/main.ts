@@ -15,7 +15,11 @@ import { showSettings } from './pages/settings.js';
 async function start(): Promise<void> {
   const top = document.getElementById('top') as HTMLElement;
   const page = document.getElementById('page') as HTMLElement;
-  const user = await loadSession();
+  // The page's data is fetched alongside the session, not after it: one round trip less to the
+  // first screen. The session's 401 sends the browser to the login form either way.
+  const session = loadSession();
+  const shown = route(page, session);
+  const user = await session;
   top.innerHTML = `
     <nav><strong>algwatch</strong>
       <a href="/">Fleet</a><a href="/alerts">Alerts</a><a href="/settings">Settings</a>
@@ -34,7 +38,7 @@ async function start(): Promise<void> {
     live?.classList.toggle('off', !connected);
     if (live) live.dataset.connected = String(connected);
   });
-  await route(page, user);
+  await shown;
 }
 
 function currentSection(): string {
@@ -42,12 +46,12 @@ function currentSection(): string {
   return path.startsWith('/alerts') ? '/alerts' : path.startsWith('/settings') ? '/settings' : '/';
 }
 
-async function route(page: HTMLElement, user: SessionUser): Promise<void> {
+async function route(page: HTMLElement, session: Promise<SessionUser>): Promise<void> {
   const site = /^\/sites\/([^/]+)$/.exec(location.pathname);
   try {
-    if (site) await showSite(page, decodeURIComponent(site[1] as string), user);
+    if (site) await showSite(page, decodeURIComponent(site[1] as string), await session);
     else if (location.pathname === '/alerts') showAlerts(page);
-    else if (location.pathname === '/settings') await showSettings(page, user);
+    else if (location.pathname === '/settings') await showSettings(page, await session);
     else await showFleet(page);
   } catch (error) {
     page.innerHTML = `<p class="error">${esc((error as Error).message)}</p>`;
