@@ -10,6 +10,7 @@ import { benchIngest } from './ingest.js';
 import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
 import { benchDashboardFleet } from './dashboard-fleet.js';
+import { benchReflection } from './reflection.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'alg-verdict': benchAlgVerdict,
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'agent-footprint': benchAgentFootprint,
   'agent-soak': benchAgentSoak,
   'dashboard-fleet': benchDashboardFleet,
+  reflection: benchReflection,
 };
 
 const wanted = process.argv.slice(2);

@@ -20,6 +20,8 @@ import type { StoredPoint } from '../server/src/storage/time-series.js';
 import { DATASOURCE, type Dashboard } from '../dashboards/src/grafana.js';
 import { renderDashboards } from '../dashboards/src/render.js';
 import { startInfluxd, type RunningInfluxd } from './helpers/influxd.js';
+import { severityOfColor, thresholdColor } from './helpers/grafana-thresholds.js';
+import { bindingLifetimeSeverity } from '@algwatch/protocol/findings/index';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const jsonDir = join(root, 'dashboards/json');
@@ -309,10 +311,11 @@ describe('dashboard queries on a real InfluxDB', () => {
     const branch7 = { tenant: ['acme'], site: ['branch7'] };
     const timeline = await run(site, 'SIP ALG per transport', 'A', branch7);
     const newest = (transport: string) => timeline.filter((row) => row.transport === transport).at(-1)?.last;
-    expect([newest('udp'), newest('tcp')]).toEqual([true, false]);
+    expect([newest('udp'), newest('tcp'), newest('tls')]).toEqual([true, false, undefined]);
     const rewritten = await run(site, 'Rewritten SIP fields (newest result per transport)', 'A', branch7);
     expect(rewritten.map(({ transport, result, rewritten_fields, rewrites_outbound, rewrites_inbound }) => ({ transport, result, rewritten_fields, rewrites_outbound, rewrites_inbound }))).toEqual([
       { transport: 'tcp', result: 'clean', rewritten_fields: '', rewrites_outbound: 0, rewrites_inbound: 0 },
+      { transport: 'tls', result: 'blocked', rewritten_fields: '', rewrites_outbound: 0, rewrites_inbound: 0 },
       { transport: 'udp', result: 'detected', rewritten_fields: 'via,contact,sdp-c', rewrites_outbound: 3, rewrites_inbound: 1 },
     ]);
   });
@@ -338,8 +341,11 @@ describe('dashboard queries on a real InfluxDB', () => {
     expect(await run(site, panel, 'B', { tenant: ['acme'], site: ['branch7'] })).toEqual([]);
     expect(await run(site, panel, 'A', { tenant: ['acme'], site: ['hq'] })).toEqual([]);
     expect((await run(site, panel, 'B', { tenant: ['acme'], site: ['hq'] })).map((row) => row.min)).toEqual([600]);
-    const thresholdSteps = site.panels.find((p) => p.title === panel)!.fieldConfig!.defaults.thresholds!.steps.map((step) => step.value);
-    expect(thresholdSteps).toEqual([null, 30, 120]);
+    // The panel colours lifetimes the way check and the alerts grade them (the catalogue's thresholds).
+    const lifetimeColors = site.panels.find((p) => p.title === panel)!.fieldConfig!.defaults.thresholds!;
+    expect([28.5, 30, 30.001, 119.999, 120].map((seconds) => severityOfColor(thresholdColor(lifetimeColors, seconds)))).toEqual(
+      [28.5, 30, 30.001, 119.999, 120].map(bindingLifetimeSeverity),
+    );
   });
 
   it('shows keep-alive round-trip time, loss and status code per target', async () => {
@@ -381,6 +387,8 @@ function fleetPoints(ago: (minutes: number) => number): StoredPoint[] {
     at('acme', 'branch7', 60, { measurement: 'sip_alg', tags: algTags('udp', true), fields: sipAlg(true, 'via,contact', 2, 1, 22) }),
     at('acme', 'branch7', 10, { measurement: 'sip_alg', tags: algTags('udp', true), fields: sipAlg(true, 'via,contact,sdp-c', 3, 1, 23) }),
     at('acme', 'branch7', 10, { measurement: 'sip_alg', tags: algTags('tcp', false), fields: sipAlg(false, '', 0, 0, 40) }),
+    // TLS blocked: the probe writes alg_detected=false without an answer, which is no "clean".
+    at('acme', 'branch7', 10, { measurement: 'sip_alg', tags: { target: 'algwatch', transport: 'tls', result: 'blocked' }, fields: { alg_detected: false, rewrites_outbound: 0, rewrites_inbound: 0, rewritten_fields: '' } }),
     at('acme', 'hq', 100, { measurement: 'sip_alg', tags: algTags('udp', true), fields: sipAlg(true, 'via', 1, 0, 11) }),
     at('acme', 'hq', 10, { measurement: 'sip_alg', tags: algTags('udp', false), fields: sipAlg(false, '', 0, 0, 11) }),
     at('globex', 'depot', 10, { measurement: 'sip_alg', tags: algTags('udp', true), fields: sipAlg(true, 'contact', 1, 0, 31) }),

@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STUN_METHOD_BINDING, decodeStun, encodeStun } from '@algwatch/protocol/stun';
 import { startStunReflector, type StunReflector } from '../../server/src/reflector/stun-server.js';
-import { StunClient } from './stun-client.js';
+import { PADDED_REQUEST_BYTES, StunClient } from './stun-client.js';
 
 const sockets: Socket[] = [];
 const reflectors: StunReflector[] = [];
@@ -28,7 +28,11 @@ describe('StunClient', () => {
     // Odd requests ask for a changed port, so each answer's source shows it was matched to its own request.
     const replies = await Promise.all(
       Array.from({ length: 20 }, (_, n) =>
-        client.request(reflector.sockets[0]!, n % 2 ? { changeRequest: { changeIp: false, changePort: true } } : {}),
+        client.request(
+          reflector.sockets[0]!,
+          n % 2 ? { changeRequest: { changeIp: false, changePort: true } } : {},
+          n % 2 ? { padToBytes: PADDED_REQUEST_BYTES.rfc5780 } : {},
+        ),
       ),
     );
     replies.forEach((reply, n) => {

@@ -22,7 +22,21 @@ export interface StunTransactionOptions {
   maxTransmissions?: number;
   /** Give up this long after the first transmission. Default 2000 ms. */
   timeoutMs?: number;
+  /**
+   * Pad the request with PADDING (RFC 5780 §7.6) to this many bytes. algwatch's reflector answers
+   * a request that asks for more than a plain answer (CHANGE-REQUEST, RESPONSE-PORT,
+   * ALGWATCH-RESPONSE-DELAY) with no more bytes than the request carried, so such requests pay for
+   * their answers up front (see PADDED_REQUEST_BYTES).
+   */
+  padToBytes?: number;
 }
+
+/**
+ * PADDED_REQUEST_BYTES: what a request must carry for the reflector to answer it in full. An
+ * RFC 5780 answer is at most 128 bytes (IPv6); a delayed one costs an acknowledgement (up to 52)
+ * and two copies of the answer.
+ */
+export const PADDED_REQUEST_BYTES = { rfc5780: 160, delayed: 320 } as const;
 
 /** StunReply is a response matched to its request. */
 export interface StunReply {
@@ -71,7 +85,12 @@ export class StunClient {
    */
   async request(to: TransportAddress | null, attributes: StunAttributes = {}, options: StunTransactionOptions = {}): Promise<StunReply | null> {
     const transactionId = newTransactionId();
-    const packet = encodeStun({ method: STUN_METHOD_BINDING, class: 'request', transactionId }, attributes);
+    const header = { method: STUN_METHOD_BINDING, class: 'request', transactionId } as const;
+    let packet = encodeStun(header, attributes);
+    // PADDING's own header is 4 bytes; its value is padded to 4 (RFC 8489 §14).
+    if (options.padToBytes !== undefined && packet.length + 4 < options.padToBytes) {
+      packet = encodeStun(header, { ...attributes, paddingBytes: (options.padToBytes - packet.length - 4) & ~3 });
+    }
     const rto = options.rtoMs ?? 200;
     const maxTransmissions = options.maxTransmissions ?? 4;
     const timeoutMs = options.timeoutMs ?? 2000;

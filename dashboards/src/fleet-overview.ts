@@ -4,12 +4,10 @@
  */
 import { FLEET_OVERVIEW_UID, SITE_DETAIL_UID, type Dashboard, type FieldOverride } from './grafana.js';
 import { measurement, perInterval, scope } from './influxql.js';
+import { FINDINGS, THRESHOLDS } from '@algwatch/protocol/findings/index';
+import { ALG_MAPPING, LIFETIME_THRESHOLDS, NAT_FILTERING_CODE_MAPPING, NAT_MAPPING_CODE_MAPPING, severityColor } from './findings-colors.js';
 import {
-  ALG_MAPPING,
   GREEN,
-  NAT_CODE_MAPPING,
-  ORANGE,
-  RED,
   dashboard,
   rename,
   statPanel,
@@ -36,8 +34,6 @@ const siteLink: FieldOverride['properties'][number] = {
   value: [{ title: 'Site detail', url: `/d/${SITE_DETAIL_UID}?\${tenant:queryparam}&var-site=\${__value.raw}&\${__url_time_range}` }],
 };
 
-const lifetimeThresholds = thresholds(RED, [30, ORANGE], [120, GREEN]);
-
 export function fleetOverview(): Dashboard {
   return dashboard({
     uid: FLEET_OVERVIEW_UID,
@@ -59,7 +55,7 @@ export function fleetOverview(): Dashboard {
             query: `SELECT count("transports") AS "sites" FROM (SELECT count("alg_detected") AS "transports" FROM (${latestAlgPerTransport}) WHERE "alg_detected" = true GROUP BY ${sipAlg.tag('tenant')}, ${sipAlg.tag('site')})`,
           },
         ],
-        defaults: { noValue: '0', color: { mode: 'thresholds' }, thresholds: thresholds(GREEN, [1, RED]) },
+        defaults: { noValue: '0', color: { mode: 'thresholds' }, thresholds: thresholds(GREEN, [1, severityColor(FINDINGS.sip_alg_udp.defaultSeverity)]) },
       }),
       tablePanel({
         title: 'SIP ALG detected now, per site and transport',
@@ -83,7 +79,7 @@ export function fleetOverview(): Dashboard {
             alias: 'sites with SIP ALG',
           },
         ],
-        defaults: { decimals: 0, min: 0, color: { mode: 'fixed', fixedColor: RED } },
+        defaults: { decimals: 0, min: 0, color: { mode: 'fixed', fixedColor: severityColor(FINDINGS.sip_alg_udp.defaultSeverity) } },
       }),
       timeSeriesPanel({
         title: 'STUN round-trip time',
@@ -100,7 +96,7 @@ export function fleetOverview(): Dashboard {
       tablePanel({
         title: 'NAT behaviour and UDP binding lifetime per site',
         description:
-          'Newest RFC 4787 mapping and filtering behaviour (nat_behavior) and newest UDP binding lifetime (binding_lifetime). Under 30 s even a 30 s keep-alive loses the binding; under 120 s phones registering every few minutes lose inbound calls.',
+          `Newest RFC 4787 mapping and filtering behaviour (nat_behavior) and newest UDP binding lifetime (binding_lifetime). Red at or below ${THRESHOLDS.bindingCriticalSeconds} s: even a ${THRESHOLDS.bindingCriticalSeconds} s keep-alive loses the binding; orange under ${THRESHOLDS.bindingWarningSeconds} s: phones registering every few minutes lose inbound calls.`,
         gridPos: { x: 0, y: 15, w: 24, h: 10 },
         queries: [
           {
@@ -117,12 +113,12 @@ export function fleetOverview(): Dashboard {
         ],
         overrides: [
           rename('site', 'Site', [siteLink]),
-          rename('mapping_code', 'NAT mapping', [{ id: 'mappings', value: [NAT_CODE_MAPPING] }]),
-          rename('filtering_code', 'NAT filtering', [{ id: 'mappings', value: [NAT_CODE_MAPPING] }]),
+          rename('mapping_code', 'NAT mapping', [{ id: 'mappings', value: [NAT_MAPPING_CODE_MAPPING] }]),
+          rename('filtering_code', 'NAT filtering', [{ id: 'mappings', value: [NAT_FILTERING_CODE_MAPPING] }]),
           rename('nat_present', 'NAT present'),
           rename('udp_lifetime_s', 'UDP binding lifetime', [
             { id: 'unit', value: 's' },
-            { id: 'thresholds', value: lifetimeThresholds },
+            { id: 'thresholds', value: LIFETIME_THRESHOLDS },
             { id: 'custom.cellOptions', value: { type: 'color-background' } },
           ]),
           rename('lower_s', 'Lifetime at least', [{ id: 'unit', value: 's' }]),

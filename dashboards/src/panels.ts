@@ -36,15 +36,7 @@ export interface PanelSpec {
 export const RED = 'red';
 export const ORANGE = 'orange';
 export const GREEN = 'green';
-
-/** ALG_MAPPING shows `alg_detected` as words: true is the problem algwatch exists to find. */
-export const ALG_MAPPING: ValueMapping = {
-  type: 'value',
-  options: {
-    true: { text: 'ALG rewrites SIP', color: RED, index: 0 },
-    false: { text: 'clean', color: GREEN, index: 1 },
-  },
-};
+export const BLUE = 'blue';
 
 /** RUN_MAPPING shows probe_run's `success` as words. */
 export const RUN_MAPPING: ValueMapping = {
@@ -52,17 +44,6 @@ export const RUN_MAPPING: ValueMapping = {
   options: {
     true: { text: 'ran', color: GREEN, index: 0 },
     false: { text: 'failed', color: RED, index: 1 },
-  },
-};
-
-/** NAT_CODE_MAPPING turns `mapping_code` / `filtering_code` back into RFC 4787 behaviour names. */
-export const NAT_CODE_MAPPING: ValueMapping = {
-  type: 'value',
-  options: {
-    0: { text: 'unknown', index: 0 },
-    1: { text: 'endpoint-independent', color: GREEN, index: 1 },
-    2: { text: 'address-dependent', color: ORANGE, index: 2 },
-    3: { text: 'address-and-port-dependent', color: RED, index: 3 },
   },
 };
 

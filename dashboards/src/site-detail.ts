@@ -5,19 +5,25 @@
  */
 import { FLEET_OVERVIEW_UID, SITE_DETAIL_UID, type Dashboard } from './grafana.js';
 import { measurement, perInterval, scope } from './influxql.js';
+import { FINDINGS, THRESHOLDS } from '@algwatch/protocol/findings/index';
 import {
   ALG_MAPPING,
-  GREEN,
-  NAT_CODE_MAPPING,
-  ORANGE,
-  RED,
+  LIFETIME_THRESHOLDS,
+  LOSS_THRESHOLDS,
+  NAT_FILTERING_CODE_MAPPING,
+  NAT_MAPPING_CODE_MAPPING,
+  RTT_THRESHOLDS,
+  SIP_STATUS_THRESHOLDS,
+  algMapping,
+  severityColor,
+} from './findings-colors.js';
+import {
   RUN_MAPPING,
   dashboard,
   rename,
   stateTimelinePanel,
   tablePanel,
   tagVariable,
-  thresholds,
   timeSeriesPanel,
 } from './panels.js';
 
@@ -45,15 +51,18 @@ export function siteDetail(): Dashboard {
     panels: [
       stateTimelinePanel({
         title: 'SIP ALG per transport',
-        description: "Newest sip_alg result per interval and transport: red where the router rewrote algwatch's SIP.",
+        description: "Newest sip_alg result per interval and transport: red where the router rewrote algwatch's SIP over UDP or TCP, orange where something intercepted SIP over TLS; no band where the run got no answer (see Probe runs).",
         gridPos: { x: 0, y: 0, w: 24, h: 5 },
         queries: [
           {
-            query: `SELECT last(${sipAlg.field('alg_detected')}) FROM ${sipAlg.raw} WHERE ${scope()} GROUP BY ${perInterval(sipAlg.tag('transport'))} fill(none)`,
+            // Only runs that got an answer: a blocked run's alg_detected=false would read as "clean".
+            query: `SELECT last(${sipAlg.field('alg_detected')}) FROM ${sipAlg.raw} WHERE ${scope()} AND ${sipAlg.tag('result')} =~ /^(clean|detected)$/ GROUP BY ${perInterval(sipAlg.tag('transport'))} fill(none)`,
             alias: '$tag_transport',
           },
         ],
         defaults: { mappings: [ALG_MAPPING] },
+        // Each series is named by its transport (the alias): TLS changed on the way is an interception, not an ALG.
+        overrides: (['udp', 'tcp', 'tls'] as const).map((transport) => ({ matcher: { id: 'byName' as const, options: transport }, properties: [{ id: 'mappings', value: [algMapping(transport)] }] })),
       }),
       tablePanel({
         title: 'Rewritten SIP fields (newest result per transport)',
@@ -115,7 +124,8 @@ export function siteDetail(): Dashboard {
             alias: 'filtering',
           },
         ],
-        defaults: { mappings: [NAT_CODE_MAPPING] },
+        defaults: { mappings: [NAT_MAPPING_CODE_MAPPING] },
+        overrides: [{ matcher: { id: 'byName', options: 'filtering' }, properties: [{ id: 'mappings', value: [NAT_FILTERING_CODE_MAPPING] }] }],
       }),
       tablePanel({
         title: 'STUN mappings, newest first',
@@ -132,7 +142,7 @@ export function siteDetail(): Dashboard {
         {
           title: 'UDP binding lifetime',
           description:
-            'How long the NAT kept an idle UDP binding. Red under 30 s: even a 30 s keep-alive loses it; orange under 120 s: phones re-registering every few minutes miss inbound calls. "At least" points: the binding outlived the longest wait tested.',
+            `How long the NAT kept an idle UDP binding. Red at or below ${THRESHOLDS.bindingCriticalSeconds} s: even a ${THRESHOLDS.bindingCriticalSeconds} s keep-alive loses it; orange under ${THRESHOLDS.bindingWarningSeconds} s: phones re-registering every few minutes miss inbound calls. "At least" points: the binding outlived the longest wait tested.`,
           gridPos: { x: 0, y: 23, w: 24, h: 8 },
           queries: [
             {
@@ -144,13 +154,13 @@ export function siteDetail(): Dashboard {
               alias: 'at least $tag_target',
             },
           ],
-          defaults: { unit: 's', min: 0, color: { mode: 'palette-classic' }, thresholds: thresholds(RED, [30, ORANGE], [120, GREEN]) },
+          defaults: { unit: 's', min: 0, color: { mode: 'palette-classic' }, thresholds: LIFETIME_THRESHOLDS },
         },
         { points: true, thresholdsStyle: 'line+area' },
       ),
       timeSeriesPanel({
         title: 'Keep-alive round-trip time',
-        description: 'SIP OPTIONS and CRLF keep-alive (RFC 5626 §4.4.1) round-trip time per target and transport.',
+        description: `SIP OPTIONS and CRLF keep-alive (RFC 5626 §4.4.1) round-trip time per target and transport; the dashed line is ${THRESHOLDS.keepaliveRttSlowMs} ms, past which a peer counts as slow.`,
         gridPos: { x: 0, y: 31, w: 12, h: 8 },
         queries: [
           {
@@ -162,11 +172,11 @@ export function siteDetail(): Dashboard {
             alias: 'CRLF $tag_target $tag_transport',
           },
         ],
-        defaults: { unit: 'ms', min: 0 },
-      }),
+        defaults: { unit: 'ms', min: 0, thresholds: RTT_THRESHOLDS },
+      }, { thresholdsStyle: 'dashed' }),
       timeSeriesPanel({
         title: 'SIP OPTIONS loss',
-        description: 'Share of OPTIONS requests that got no answer, per target and transport.',
+        description: `Share of OPTIONS requests that got no answer, per target and transport; the dashed line is ${THRESHOLDS.keepaliveLossPct} %, past which a peer counts as lossy.`,
         gridPos: { x: 12, y: 31, w: 12, h: 8 },
         queries: [
           {
@@ -174,11 +184,11 @@ export function siteDetail(): Dashboard {
             alias: '$tag_target $tag_transport',
           },
         ],
-        defaults: { unit: 'percent', min: 0, max: 100 },
-      }),
+        defaults: { unit: 'percent', min: 0, max: 100, thresholds: LOSS_THRESHOLDS },
+      }, { thresholdsStyle: 'dashed' }),
       stateTimelinePanel({
         title: 'SIP OPTIONS status code',
-        description: 'Newest final response code per target: green 2xx, orange 3xx, red 4xx–6xx. No band: no answer.',
+        description: 'Newest final response code per target: green 2xx, orange any other final answer (an error to a keep-alive), blue 503 (the peer says it is in maintenance). No band: no answer.',
         gridPos: { x: 0, y: 39, w: 12, h: 6 },
         queries: [
           {
@@ -186,7 +196,7 @@ export function siteDetail(): Dashboard {
             alias: '$tag_target $tag_transport',
           },
         ],
-        defaults: { color: { mode: 'thresholds' }, thresholds: thresholds(GREEN, [300, ORANGE], [400, RED]) },
+        defaults: { color: { mode: 'thresholds' }, thresholds: SIP_STATUS_THRESHOLDS },
       }),
       timeSeriesPanel(
         {
@@ -199,7 +209,7 @@ export function siteDetail(): Dashboard {
               alias: '$tag_target $tag_transport',
             },
           ],
-          defaults: { decimals: 0, min: 0, color: { mode: 'fixed', fixedColor: RED } },
+          defaults: { decimals: 0, min: 0, color: { mode: 'fixed', fixedColor: severityColor(FINDINGS.target_down.defaultSeverity) } },
         },
         { points: true },
       ),

@@ -6,6 +6,7 @@
 import * as z from './zod.js';
 import { metricPointSchema } from './measurements.js';
 import { SIP_TRANSPORTS } from './check-report.js';
+import { DETAIL_BOUNDS, jsonBoundsProblem } from './json-bounds.js';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_NAMESPACE = '/agent';
@@ -65,19 +66,35 @@ export const agentConfigSchema = z.object({
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
+/**
+ * A result's startedAt must fall in this window (ms since the epoch, 2000-01-01 to 2100-01-01): wide
+ * enough for an agent whose clock is off, narrow enough that no time-series store overflows on it.
+ */
+export const STARTED_AT_RANGE = { min: 946_684_800_000, max: 4_102_444_800_000 } as const;
+/** No probe runs longer than a day; a larger durationMs is a broken or hostile agent. */
+export const MAX_DURATION_MS = 86_400_000;
+
+/** resultDetailSchema: any JSON data within DETAIL_BOUNDS (probe-specific, e.g. the SIP rewrites). */
+export const resultDetailSchema = z.unknown().check(
+  z.superRefine((detail, ctx) => {
+    const problem = jsonBoundsProblem(detail, DETAIL_BOUNDS);
+    if (problem) ctx.addIssue({ code: 'custom', message: `detail has ${problem}`, input: detail });
+  }),
+);
+
 export const probeResultSchema = z.object({
   id: z.uuid(),
   probe: z.enum(PROBE_NAMES),
   target: z.string().check(z.maxLength(300)),
   /** The run's SIP transport, for probes that take one: it tells apart the runs of one tick. */
   transport: z.optional(z.enum(SIP_TRANSPORTS)),
-  startedAt: z.int().check(z.positive()),
-  durationMs: z.number().check(z.nonnegative()),
+  startedAt: z.int().check(z.minimum(STARTED_AT_RANGE.min), z.maximum(STARTED_AT_RANGE.max)),
+  durationMs: z.number().check(z.nonnegative(), z.maximum(MAX_DURATION_MS)),
   success: z.boolean(),
   error: z.optional(z.string().check(z.maxLength(500))),
   points: z.array(metricPointSchema).check(z.maxLength(16)),
-  /** Probe-specific JSON (e.g. the SIP rewrites); kept small. */
-  detail: z.unknown(),
+  /** Probe-specific JSON (e.g. the SIP rewrites), bounded by DETAIL_BOUNDS. */
+  detail: resultDetailSchema,
 });
 export type ProbeResultMessage = z.infer<typeof probeResultSchema>;
 
@@ -94,10 +111,10 @@ export const resultsBatchSchema = z.object({
 export type ResultsBatch = z.infer<typeof resultsBatchSchema>;
 
 export const heartbeatSchema = z.object({
-  at: z.int(),
-  outboxDepth: z.int().check(z.nonnegative()),
-  rssBytes: z.int().check(z.nonnegative()),
-  uptimeS: z.number().check(z.nonnegative()),
+  at: z.int().check(z.minimum(STARTED_AT_RANGE.min), z.maximum(STARTED_AT_RANGE.max)),
+  outboxDepth: z.int().check(z.nonnegative(), z.maximum(100_000_000)),
+  rssBytes: z.int().check(z.nonnegative(), z.maximum(2 ** 48)),
+  uptimeS: z.number().check(z.nonnegative(), z.maximum(1e10)),
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 

@@ -132,11 +132,16 @@ export const metricPointSchema = z
 /** MetricPoint is one InfluxDB-shaped point as a probe produces it (time is the result's). */
 export type MetricPoint = z.infer<typeof metricPointSchema>;
 
+/** The largest magnitude a float field may hold. */
+export const MAX_FLOAT_FIELD = 1e15;
+
 /** fieldValueMatches tells whether a value may be stored in a field of that type. */
 export function fieldValueMatches(type: FieldType, value: unknown): boolean {
   switch (type) {
     case 'float':
-      return typeof value === 'number' && Number.isFinite(value);
+      // Finite is not enough: 1e308 is finite, and a sum or mean over it (continuous queries,
+      // Grafana) is not. No measurement here comes near 1e15 (ms, s, %).
+      return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_FLOAT_FIELD;
     case 'integer':
       return typeof value === 'number' && Number.isSafeInteger(value);
     case 'boolean':

@@ -22,12 +22,20 @@ function validResult(): Record<string, unknown> {
   };
 }
 
+/** nestedArrays is `[[[...]]]` `depth` levels deep, built without recursion. */
+function nestedArrays(depth: number): unknown[] {
+  let value: unknown[] = [];
+  for (let level = 1; level < depth; level++) value = [value];
+  return value;
+}
+
 /** A deterministic generator of small changes, each of which may or may not break the schema. */
 function* mutants(): Generator<unknown> {
   const values: unknown[] = [
     undefined, null, 0, -1, 1.5, 2 ** 53, Number.NaN, '', 'x'.repeat(301), 'x'.repeat(1025), true, [], {}, 'sip-alg', 'udp',
     '019ab3c2-7f10-7abc-8def-0123456789AB', '00000000-0000-0000-0000-000000000000', 'tenant', 'site', 'rtt_ms', 'nat_behavior',
-    'tls', 'sctp', 'probe_run',
+    'tls', 'sctp', 'probe_run', 1e308, Number.POSITIVE_INFINITY, 946_684_799_999, 86_400_001, 'x'.repeat(2049),
+    nestedArrays(7), nestedArrays(450_000), Array.from({ length: 2001 }, () => 0), { text: 'x'.repeat(2000), more: Array(40).fill('y'.repeat(2000)) },
   ];
   const paths: string[][] = [
     ['id'], ['probe'], ['target'], ['transport'], ['startedAt'], ['durationMs'], ['success'], ['error'], ['points'], ['detail'], ['extra'],
@@ -61,6 +69,16 @@ describe('readProbeResult', () => {
   it('accepts a well-formed result as it is', () => {
     const result = validResult();
     expect(readProbeResult(result)).toBe(result);
+  });
+
+  it('refuses a detail nested 450,000 levels deep, a non-finite or day-long duration and a date before 2000', () => {
+    for (const [key, value] of [['detail', nestedArrays(450_000)], ['durationMs', 1e308], ['durationMs', 86_400_001], ['startedAt', 946_684_799_999]] as const) {
+      const candidate = { ...validResult(), [key]: value };
+      expect(readProbeResult(candidate), key).toBeNull();
+      expect(probeResultSchema.safeParse(candidate).success, key).toBe(false);
+    }
+    const refusal = probeResultSchema.safeParse({ ...validResult(), detail: nestedArrays(450_000) });
+    expect(refusal.error?.issues[0]?.message).toBe('detail has nested deeper than 6 levels');
   });
 
   it('never accepts what the zod schema refuses, and gives what zod gives when it accepts', () => {

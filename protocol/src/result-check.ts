@@ -6,7 +6,8 @@
  * Zod's generic walk was an eighth of the server's CPU at 15,000 results/s.
  */
 import { SIP_TRANSPORTS } from './check-report.js';
-import { PROBE_NAMES, type ProbeResultMessage } from './events.js';
+import { MAX_DURATION_MS, PROBE_NAMES, STARTED_AT_RANGE, type ProbeResultMessage } from './events.js';
+import { DETAIL_BOUNDS, jsonBoundsProblem } from './json-bounds.js';
 import { fieldValueMatches, INGEST_MEASUREMENTS, MEASUREMENTS, type MeasurementName, type MeasurementSchema } from './measurements.js';
 
 const RESULT_KEYS = new Set(['id', 'probe', 'target', 'transport', 'startedAt', 'durationMs', 'success', 'error', 'points', 'detail']);
@@ -24,11 +25,12 @@ export function readProbeResult(raw: unknown): ProbeResultMessage | null {
   if (typeof probe !== 'string' || !PROBES.has(probe)) return null;
   if (typeof target !== 'string' || target.length > 300) return null;
   if ('transport' in raw && !TRANSPORTS.has(transport as string)) return null;
-  if (typeof startedAt !== 'number' || !Number.isSafeInteger(startedAt) || startedAt <= 0) return null;
-  if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) return null;
+  if (typeof startedAt !== 'number' || !Number.isSafeInteger(startedAt) || startedAt < STARTED_AT_RANGE.min || startedAt > STARTED_AT_RANGE.max) return null;
+  if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0 || durationMs > MAX_DURATION_MS) return null;
   if (typeof success !== 'boolean') return null;
   if ('error' in raw && (typeof error !== 'string' || error.length > 500)) return null;
   if (!('detail' in raw)) return null; // zod requires the key, even for an unknown() value
+  if (jsonBoundsProblem(raw.detail, DETAIL_BOUNDS) !== null) return null;
   if (!Array.isArray(points) || points.length > 16) return null;
   for (const point of points) if (!isValidPoint(point)) return null;
   return raw as unknown as ProbeResultMessage;

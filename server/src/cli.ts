@@ -1,18 +1,20 @@
 /**
  * algwatch-server: `algwatch-server [serve] [flags]` runs the server; `algwatch-server site ...`
- * manages sites and agent tokens. Exit codes: 0 ok, 2 could not run (one line on stderr).
+ * manages sites and agent tokens; `algwatch-server channel ...` where alerts go. Exit codes: 0 ok, 2 could not run (one line on stderr).
  */
 import pino, { type Logger } from 'pino';
 import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
 import { userCommand, USER_USAGE } from './commands/user.js';
+import { channelCommand, CHANNEL_USAGE } from './commands/channel.js';
 
 const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
                        [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE] [--debug]
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
-       algwatch-server ${USER_USAGE.replace(/^usage: /, "")}`;
+       algwatch-server ${USER_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}`;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -27,6 +29,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
   };
   if (command === 'site') return siteCommand(rest, storeOptions);
   if (command === 'user') return userCommand(rest, storeOptions);
+  if (command === 'channel') {
+    return channelCommand(rest, { ...storeOptions, ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}) });
+  }
   if (command === 'local') return local(rest);
   if (command === undefined || command === 'serve' || command.startsWith('-')) {
     return serve(command === 'serve' ? rest : argv);

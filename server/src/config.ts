@@ -41,6 +41,18 @@ const serverConfigSchema = z.object({
     .refine((value) => /^https?:\/\/[^/\s]+\/?$/.test(value), 'must look like https://algwatch.example.net (scheme and host, no path)')
     .transform((value) => value.replace(/\/$/, ''))
     .optional(),
+  sipMaxConnections: z
+    .string()
+    .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= 1 && Number(value) <= 100_000, 'must be a number of connections from 1 to 100000')
+    .transform(Number),
+  siteResultsPerSecond: z
+    .string()
+    .refine((value) => /^\d+(\.\d+)?$/.test(value) && Number(value) > 0 && Number(value) <= 1e6, 'must be a number of results per second above 0')
+    .transform(Number),
+  siteMbPerDay: z
+    .string()
+    .refine((value) => /^\d{1,7}$/.test(value) && Number(value) >= 1, 'must be a whole number of megabytes from 1')
+    .transform(Number),
   debug: z.boolean(),
 });
 
@@ -63,6 +75,9 @@ const OPTIONS = {
   tlsKey: { flag: 'tls-key', env: 'ALGWATCH_TLS_KEY', default: undefined },
   publicHost: { flag: 'public-host', env: 'ALGWATCH_PUBLIC_HOST', default: undefined },
   publicUrl: { flag: 'public-url', env: 'ALGWATCH_PUBLIC_URL', default: undefined },
+  sipMaxConnections: { flag: 'sip-max-connections', env: 'ALGWATCH_SIP_MAX_CONNECTIONS', default: '1024' },
+  siteResultsPerSecond: { flag: 'site-results-per-second', env: 'ALGWATCH_SITE_RESULTS_PER_SECOND', default: '100' },
+  siteMbPerDay: { flag: 'site-mb-per-day', env: 'ALGWATCH_SITE_MB_PER_DAY', default: '500' },
 } as const;
 
 export class ConfigError extends Error {

@@ -22,6 +22,9 @@ import type { ResultsFanOut } from './ingest/ingest-results.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
 import { attachDashboard, type Dashboard } from './web/dashboard.js';
 import type { LoginThrottleOptions } from './web/login-throttle.js';
+import { watchTokenRevocations } from './ingest/revocation-watch.js';
+import { guardHandshakes } from './ingest/handshake-guard.js';
+import { DEFAULT_SITE_QUOTA } from './ingest/site-quota.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -51,7 +54,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
   });
   // Per-packet events (garbage ignored, failed handshakes) go to debug: a spoofed flood must not
   // turn into a flood of log lines. Listening, limits reached and errors stay at info.
-  const perPacket = /\.(ignored|stream_invalid|tls_handshake_failed|udp_send_failed|reply_too_large|source_connection_limit)$/;
+  const perPacket = /\.(ignored|stream_invalid|tls_handshake_failed|udp_send_failed|reply_too_large|source_connection_limit|slot_evicted|no_request|idle_closed|message_too_slow)$/;
   const emit = (event: string, fields: Record<string, unknown>) => (perPacket.test(event) ? log.debug(fields, event) : log.info(fields, event));
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
@@ -84,6 +87,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         tcpPort: config.sipPort,
         tlsPort: config.tlsPort,
         tls: { key: tls.key, cert: tls.cert },
+        maxConnections: config.sipMaxConnections,
         limiter,
         log: emit,
       }),
@@ -115,12 +119,26 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       res.end('starting\n');
     });
     const io = new SocketIoServer(http, { ...AGENT_SERVER_OPTIONS, serveClient: false });
+    let handshakeRefusalLogged = false;
+    const handshakes = guardHandshakes(io, {
+      onRefused: (address) => {
+        // Once per server run: a flood must not become a flood of log lines.
+        if (!handshakeRefusalLogged) log.warn({ address }, 'too many unauthenticated socket.io connections from one address; closing the extra ones');
+        handshakeRefusalLogged = true;
+      },
+    });
     const agents = attachAgentGateway(io, {
+      handshakes,
       relational,
       timeSeries,
       log,
       reflectorHost: reflectorHostFor(config),
       reflectorPorts: { sip: sip.ports.udp, tls: sip.ports.tls, stun: stun.sockets[0]?.port ?? config.stunPort },
+      siteQuota: {
+        resultsPerSecond: config.siteResultsPerSecond,
+        resultsBurst: Math.max(DEFAULT_SITE_QUOTA.resultsBurst, config.siteResultsPerSecond * 10),
+        bytesPerDay: config.siteMbPerDay * 1024 * 1024,
+      },
       onResults: (site, results, agentId) => {
         dashboard?.onResults(site, results);
         hooks.onResults?.(site, results, agentId);
@@ -128,6 +146,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     });
     dashboard = attachDashboard({
       io,
+      handshakes,
       relational,
       timeSeries,
       log,
@@ -141,6 +160,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     closers.push(async () => dashboard?.close());
     const configWatch = watchSiteConfigChanges(relational, agents, log);
     closers.push(async () => configWatch.stop());
+    const revocationWatch = watchTokenRevocations(relational, agents, log);
+    closers.push(async () => revocationWatch.stop());
     const pruning = setInterval(() => void pruneSeenResults(relational, log), SEEN_RESULTS_PRUNE_EVERY_MS);
     pruning.unref();
     closers.push(async () => clearInterval(pruning));

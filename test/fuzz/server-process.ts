@@ -28,6 +28,8 @@ export interface ReflectorPorts {
 
 export interface ReflectorServer {
   readonly pid: number;
+  /** The server's --data-dir (SQLite store), for `algwatch-server site ...` against it. */
+  readonly dataDir: string;
   readonly ports: ReflectorPorts;
   /** Set once the process has ended, with its exit code or signal. */
   exit(): { code: number | null; signal: NodeJS.Signals | null } | null;
@@ -85,6 +87,7 @@ export async function startReflectorServer(): Promise<ReflectorServer> {
     const pid = child.pid!;
     return {
       pid,
+      dataDir,
       ports,
       exit: () => ended,
       rssKiB: () => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN),

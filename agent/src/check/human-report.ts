@@ -1,20 +1,40 @@
 /**
- * renderHumanReport prints a check for a person at a terminal: one verdict line per finding, then
- * each problem with what it means for calls and what to do.
+ * renderHumanReport prints a check for a person at a terminal: one verdict line per measurement,
+ * then each problem with what it means for calls and what to do. A section's mark is the severity
+ * of its problem in the list below it (from the findings catalogue), so the two never disagree.
  */
-import type { CheckReport, SipAlgTransportReport } from '@algwatch/protocol/check-report';
+import type { CheckReport, Problem, SipAlgTransportReport, SipTransport } from '@algwatch/protocol/check-report';
+import { worstSeverity } from '@algwatch/protocol/findings/index';
 
-const MARK = { ok: '[ ok ]', bad: '[FAIL]', warn: '[warn]', info: '[info]' } as const;
+/** The mark of a line: a severity's, `ok` when nothing is wrong, `untested` when it could not be judged. */
+const MARK = { ok: '[ ok ]', critical: '[FAIL]', warning: '[warn]', info: '[info]', untested: '[ -- ]' } as const;
+
+/** markOf is the mark of the worst of the report's problems with one of these codes; `otherwise` when none. */
+function markOf(problems: readonly Problem[], codes: readonly string[], otherwise: keyof typeof MARK = 'ok'): string {
+  const severity = worstSeverity(problems.filter((problem) => codes.includes(problem.code)));
+  return MARK[severity ?? otherwise];
+}
+
+/** The problem codes a SIP transport's verdict line stands for. */
+const SIP_CODES: Record<SipTransport, readonly string[]> = {
+  udp: ['sip_alg_udp', 'sip_udp_blocked'],
+  tcp: ['sip_alg_tcp', 'sip_tcp_blocked'],
+  tls: ['sip_tls_intercepted', 'sip_tls_blocked'],
+};
 
 export function renderHumanReport(report: CheckReport): string {
   const lines: string[] = [`algwatch check against ${report.server} (${report.startedAt}, ${(report.durationMs / 1000).toFixed(1)} s)`, ''];
   lines.push('SIP ALG');
-  for (const transport of ['udp', 'tcp', 'tls'] as const) lines.push(...sipLines(transport.toUpperCase(), report.sipAlg[transport]));
+  for (const transport of ['udp', 'tcp', 'tls'] as const) {
+    const judged = report.sipAlg[transport].status === 'clean' || report.sipAlg[transport].status === 'detected';
+    const mark = markOf(report.problems, SIP_CODES[transport], judged ? 'ok' : 'untested');
+    lines.push(...sipLines(transport.toUpperCase(), report.sipAlg[transport], mark));
+  }
 
   lines.push('', 'NAT');
   const nat = report.nat;
   if (!nat) {
-    lines.push(`  ${MARK.warn} no STUN answer: NAT type unknown (UDP 3478 blocked?)`);
+    lines.push(`  ${markOf(report.problems, ['stun_failing'], 'untested')} no STUN answer: NAT type unknown (UDP 3478 blocked?)`);
   } else {
     const local = nat.localAddress ? ` (local ${nat.localAddress}:${nat.localPort})` : '';
     lines.push(
@@ -22,8 +42,7 @@ export function renderHumanReport(report: CheckReport): string {
         ? `  ${MARK.info} behind NAT: public ${nat.publicAddress}:${nat.publicPort}${local}, source port ${nat.portPreserved ? 'preserved' : 'changed'}`
         : `  ${MARK.ok} no NAT: this host's address ${nat.publicAddress} is public`,
     );
-    const symmetric = nat.mapping === 'address-dependent' || nat.mapping === 'address-and-port-dependent';
-    lines.push(`  ${symmetric ? MARK.warn : MARK.ok} mapping ${nat.mapping}, filtering ${nat.filtering}`);
+    lines.push(`  ${markOf(report.problems, ['nat_symmetric'], nat.mapping === 'unknown' ? 'untested' : 'ok')} mapping ${nat.mapping}, filtering ${nat.filtering}`);
   }
 
   if (report.bindingLifetime) {
@@ -32,7 +51,7 @@ export function renderHumanReport(report: CheckReport): string {
     lines.push(
       lifetime.udpSeconds === null
         ? `  ${MARK.ok} bindings outlived the ${lifetime.lowerSeconds} s measured (${(lifetime.elapsedMs / 1000).toFixed(1)} s)`
-        : `  ${lifetime.udpSeconds < 120 ? MARK.warn : MARK.ok} idle UDP bindings expire after ${lifetime.udpSeconds} s ` +
+        : `  ${markOf(report.problems, ['udp_binding_short'])} idle UDP bindings expire after ${lifetime.udpSeconds} s ` +
             `(alive at ${lifetime.lowerSeconds} s, gone at ${lifetime.upperSeconds} s; measured in ${(lifetime.elapsedMs / 1000).toFixed(1)} s)`,
     );
   }
@@ -53,18 +72,18 @@ export function renderHumanReport(report: CheckReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function sipLines(label: string, report: SipAlgTransportReport): string[] {
+function sipLines(label: string, report: SipAlgTransportReport, mark: string): string[] {
   const rtt = report.rttMs === null ? '' : ` (${report.rttMs.toFixed(1)} ms)`;
   switch (report.status) {
     case 'clean':
-      return [`  ${MARK.ok} ${label}: untouched${rtt}`];
+      return [`  ${mark} ${label}: untouched${rtt}`];
     case 'blocked':
-      return [`  ${MARK.bad} ${label}: no answer — ${report.reason ?? 'blocked or dropped'}`];
+      return [`  ${mark} ${label}: no answer — ${report.reason ?? 'blocked or dropped'}`];
     case 'error':
-      return [`  ${MARK.warn} ${label}: could not test — ${report.reason ?? 'error'}`];
+      return [`  ${mark} ${label}: could not test — ${report.reason ?? 'error'}`];
     case 'detected':
       return [
-        `  ${MARK.bad} ${label}: SIP ALG detected, ${report.rewrites.length} rewrite(s)${rtt}`,
+        `  ${mark} ${label}: SIP ALG detected, ${report.rewrites.length} rewrite(s)${rtt}`,
         ...report.rewrites.map((rewrite) => `         ${rewrite.direction.padEnd(8)} ${rewrite.field}: ${rewrite.sent}  ->  ${rewrite.received}`),
       ];
   }

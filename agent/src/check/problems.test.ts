@@ -40,6 +40,18 @@ describe('findProblems', () => {
     expect(findProblems({ udp: blocked, tcp: blocked, tls: blocked }, null, null).map((p) => p.code)).toEqual([]);
   });
 
+  it('warns when STUN alone gets no answer, with the same severity the section line shows', () => {
+    const problems = findProblems({ udp: clean, tcp: clean, tls: clean }, null, null);
+    expect(problems.map((p) => [p.code, p.severity])).toEqual([['stun_failing', 'warning']]);
+    const report: CheckReport = {
+      version: 1, server: '203.0.113.10', startedAt: '2026-11-25T21:00:00.000Z', durationMs: 1500,
+      sipAlg: { udp: clean, tcp: clean, tls: clean }, nat: null, bindingLifetime: null, problems,
+    };
+    const text = renderHumanReport(report);
+    expect(text).toContain('[warn] no STUN answer');
+    expect(text).toContain('WARNING: No STUN answer: NAT type unknown (UDP 3478 blocked?)');
+  });
+
   it('warns about symmetric NAT', () => {
     const codes = findProblems({ udp: clean, tcp: clean, tls: clean }, { ...coneNat, mapping: 'address-and-port-dependent', portPreserved: false }, null);
     expect(codes.map((p) => [p.code, p.severity])).toEqual([['nat_symmetric', 'warning']]);
@@ -54,9 +66,47 @@ describe('findProblems', () => {
     const [problem] = findProblems({ udp: clean, tcp: clean, tls: clean }, coneNat, lifetime(60));
     expect(problem!.remediation).toContain('47 s or less'); // 80 % of the 59 s it was still alive
   });
+
+  it('lists the worst problem first', () => {
+    const lifetime = { udpSeconds: 20, lowerSeconds: 19, upperSeconds: 20, elapsedMs: 20_000 };
+    const symmetric: NatReport = { ...coneNat, mapping: 'address-dependent' };
+    expect(findProblems({ udp: clean, tcp: clean, tls: clean }, symmetric, lifetime).map((p) => p.code)).toEqual(['udp_binding_short', 'nat_symmetric']);
+  });
 });
 
 describe('renderHumanReport', () => {
+  it('marks a 20 s binding lifetime [FAIL], as critical as its problem, and a 90 s one [warn]', () => {
+    const at = (seconds: number) => {
+      const lifetime = { udpSeconds: seconds, lowerSeconds: seconds - 1, upperSeconds: seconds, elapsedMs: seconds * 1000 };
+      const sipAlg = { udp: clean, tcp: clean, tls: clean };
+      return renderHumanReport({
+        version: 1, server: '203.0.113.10', startedAt: '2026-11-25T21:00:00.000Z', durationMs: 1500,
+        sipAlg, nat: coneNat, bindingLifetime: lifetime, problems: findProblems(sipAlg, coneNat, lifetime),
+      });
+    };
+    expect(at(20)).toContain('[FAIL] idle UDP bindings expire after 20 s');
+    expect(at(20)).toContain('CRITICAL: UDP NAT bindings expire after about 20 s idle');
+    expect(at(90)).toContain('[warn] idle UDP bindings expire after 90 s');
+    expect(at(90)).toContain('WARNING: UDP NAT bindings expire after about 90 s idle');
+    expect(at(150)).toContain('[ ok ] idle UDP bindings expire after 150 s');
+  });
+
+  it('marks a blocked TLS as the warning its problem is, and a transport nobody could judge as untested', () => {
+    const sipAlg = { udp: rewritten, tcp: clean, tls: blocked };
+    const text = renderHumanReport({
+      version: 1, server: '203.0.113.10', startedAt: '2026-11-25T21:00:00.000Z', durationMs: 1500,
+      sipAlg, nat: coneNat, bindingLifetime: null, problems: findProblems(sipAlg, coneNat, null),
+    });
+    expect(text).toContain('[FAIL] UDP: SIP ALG detected');
+    expect(text).toContain('[warn] TLS: no answer');
+    const unreachable = { udp: blocked, tcp: blocked, tls: blocked };
+    const dark = renderHumanReport({
+      version: 1, server: '203.0.113.10', startedAt: '2026-11-25T21:00:00.000Z', durationMs: 1500,
+      sipAlg: unreachable, nat: coneNat, bindingLifetime: null, problems: findProblems(unreachable, coneNat, null),
+    });
+    expect(dark).toContain('[ -- ] UDP: no answer');
+  });
+
   it('prints one verdict line per transport and each problem with what to do', () => {
     const report: CheckReport = {
       version: 1, server: '203.0.113.10', startedAt: '2026-11-25T21:00:00.000Z', durationMs: 1500,

@@ -228,7 +228,7 @@ describe('Daemon', () => {
     await until(() => server.stored.size === 1 && daemon.outboxDepth === 0, 'the stun result is stored and the outbox empty');
     expect([...server.stored.values()].map((result) => result.probe)).toEqual(['stun-mapping']);
     const warnings = log.lines.filter((line) => line.level === 'warn').map((line) => line.message);
-    expect(warnings).toContain('the server did not store results: storage unavailable: results not stored, send them again later; resending in 1 s');
+    expect(warnings).toContain('the server did not store results: storage unavailable: results not stored, send them again later; resending in 1 s (results stay in the outbox; further resends are logged at debug level)');
     expect(warnings.some((line) => /^server refused result [0-9a-f-]{36} for good: unknown measurement$/.test(line))).toBe(true);
   });
 

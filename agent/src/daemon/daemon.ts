@@ -227,13 +227,18 @@ export class Daemon {
         problem = `results not acknowledged: ${(err as Error).message}`;
       }
       if (problem === null) {
+        if (this.sendFailures > 0) this.options.log.info('the server is storing results again');
         this.sendFailures = 0;
         continue;
       }
       // Back off (1 s doubling to 60 s) so a struggling server is not hammered with resends.
       const delayMs = Math.min(60_000, 1_000 * 2 ** this.sendFailures);
+      // One warning per streak of refusals (a quota, storage down), the resends at debug level: the
+      // results stay in the outbox, and a log line a minute for hours says nothing new.
+      const line = `${problem}; resending in ${Math.round(delayMs / 1000)} s`;
+      if (this.sendFailures === 0) this.options.log.warn(`${line} (results stay in the outbox; further resends are logged at debug level)`);
+      else this.options.log.debug(line);
       this.sendFailures = Math.min(this.sendFailures + 1, 10);
-      this.options.log.warn(`${problem}; resending in ${Math.round(delayMs / 1000)} s`);
       await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
   }

@@ -147,7 +147,12 @@ export class Outbox {
 
   /** ack removes the given ids for good (they are stored on the server, or refused for good). */
   ack(ids: readonly string[]): Promise<void> {
-    return this.serial(() => this.markAcked(ids));
+    return this.serial(async () => {
+      await this.markAcked(ids);
+      // Acks free disk space (finished segments are deleted): results held in memory since the
+      // disk filled go to disk now, not only at the next append, so a restart does not lose them.
+      if (this.diskFailure !== null) await this.flushMemoryTail();
+    });
   }
 
   /** close flushes nothing (every append is already fsynced) and releases the journal file. */
@@ -241,10 +246,16 @@ export class Outbox {
   }
 
   private async writeLine(entry: Entry): Promise<void> {
-    const active = await this.activeSegment(Buffer.byteLength(entry.line));
+    const bytes = Buffer.from(entry.line, 'utf8');
+    const active = await this.activeSegment(bytes.length);
     const { segment, file } = active;
     try {
-      await file.write(entry.line, segment.bytes, 'utf8');
+      // A disk that fills mid-line takes part of it and reports how much, without an error: the
+      // rest must not be taken for written (that was a result later "skipped as damaged").
+      const { bytesWritten } = await file.write(bytes, 0, bytes.length, segment.bytes);
+      if (bytesWritten !== bytes.length) {
+        throw Object.assign(new Error(`short write: ${bytesWritten} of ${bytes.length} bytes`), { code: 'ENOSPC' });
+      }
       await file.datasync();
     } catch (err) {
       // Cut a half-written line back so the next write does not glue itself onto it.
@@ -255,7 +266,7 @@ export class Outbox {
       if (segment.lines === 0) this.segments = this.segments.filter((candidate) => candidate !== segment);
       throw err;
     }
-    segment.bytes += Buffer.byteLength(entry.line);
+    segment.bytes += bytes.length;
     segment.lines += 1;
     this.cache.get(segment.seq)?.push(entry);
   }

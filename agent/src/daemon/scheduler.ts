@@ -97,6 +97,8 @@ export class Scheduler {
   private config: AgentConfig | null = null;
   private readonly busy = new Map<ScheduleSlot, Promise<void>>();
   private readonly lastTickAt = new Map<ScheduleSlot, number>();
+  /** Slots whose skipped tick was already warned about in the current streak of skips. */
+  private readonly skipWarned = new Set<ScheduleSlot>();
   private readonly pendingTicks = new Map<ScheduleSlot, number>();
   private readonly missingWarned = new Set<string>();
   private readonly shutdown = new AbortController();
@@ -178,9 +180,17 @@ export class Scheduler {
     if (previousTickAt !== undefined && Math.floor(previousTickAt / 1000) === Math.floor(tickAt / 1000)) return;
     this.lastTickAt.set(slot, tickAt);
     if (this.busy.has(slot)) {
-      this.options.log.warn(`schedule: ${slot} probes still running at the next tick; skipped that tick`);
+      // Once per streak: probes that hang on an unreachable peer skip every tick, and a warning a
+      // second says nothing new.
+      if (this.skipWarned.has(slot)) {
+        this.options.log.debug(`schedule: ${slot} probes still running at the next tick; skipped that tick`);
+      } else {
+        this.skipWarned.add(slot);
+        this.options.log.warn(`schedule: ${slot} probes still running at the next tick; skipped that tick (until they finish, further skips are logged at debug level)`);
+      }
       return;
     }
+    this.skipWarned.delete(slot);
     void this.runSlot(slot, undefined, this.randomDelayMs(previousTickAt === undefined ? undefined : tickAt - previousTickAt));
   }
 

@@ -22,7 +22,7 @@ import { setMaxListeners } from 'node:events';
 import * as z from '@algwatch/protocol/zod';
 import type { BindingLifetimeReport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
-import { StunClient } from '../stun-client.js';
+import { PADDED_REQUEST_BYTES, StunClient } from '../stun-client.js';
 import { targetLabel, type Probe, type ProbeTarget } from './probe.js';
 import { DEFAULT_STUN_PORT, closeQuietly, openUdpSocket, resolveStunServer, type StunServer } from './stun-target.js';
 
@@ -186,7 +186,7 @@ async function measureInterval(
   onAck?: (supported: boolean | null) => void,
 ): Promise<IntervalState> {
   const delayMs = Math.round(seconds * 1000);
-  const ack = await client.request({ address: server.address, port: server.port }, { responseDelayMs: delayMs }, { signal, timeoutMs: 3_000 });
+  const ack = await client.request({ address: server.address, port: server.port }, { responseDelayMs: delayMs }, { signal, timeoutMs: 3_000, padToBytes: PADDED_REQUEST_BYTES.delayed });
   if (!ack || ack.message.class !== 'success') {
     onAck?.(null);
     return 'unknown';

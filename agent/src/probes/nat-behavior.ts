@@ -18,7 +18,7 @@ import type { Socket } from 'node:dgram';
 import * as z from '@algwatch/protocol/zod';
 import { natBehaviourCode, type MetricPoint, type NatBehaviour } from '@algwatch/protocol/measurements';
 import type { TransportAddress } from '@algwatch/protocol/stun';
-import { StunClient, type StunReply } from '../stun-client.js';
+import { PADDED_REQUEST_BYTES, StunClient, type StunReply } from '../stun-client.js';
 import { targetLabel, type Probe } from './probe.js';
 import { DEFAULT_STUN_PORT, closeQuietly, localAddressToward, openUdpSocket, resolveStunServer, sameTransportAddress } from './stun-target.js';
 
@@ -63,7 +63,13 @@ export const natBehaviorProbe: Probe<NatBehaviorOptions, NatBehaviorDetail | nul
     };
     try {
       const ask = (client: StunClient, to: TransportAddress, changeRequest?: { changeIp: boolean; changePort: boolean }) =>
-        client.request(to, changeRequest ? { changeRequest } : {}, { signal: ctx.signal, timeoutMs: options.requestTimeoutMs }).then(successOnly);
+        client
+          .request(to, changeRequest ? { changeRequest } : {}, {
+            signal: ctx.signal,
+            timeoutMs: options.requestTimeoutMs,
+            ...(changeRequest ? { padToBytes: PADDED_REQUEST_BYTES.rfc5780 } : {}),
+          })
+          .then(successOnly);
       const [mappingSide, filteringSide] = await Promise.all([open(), open()]);
       const [mapping, filtering] = await Promise.all([
         testMapping(primary, (to) => ask(mappingSide.client, to)),

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Server } from 'socket.io';
-import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import { io as connect, Manager, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AGENT_CONNECT_ERRORS,
@@ -25,6 +25,8 @@ import { openRelationalStore } from '../relational/open.js';
 import type { RelationalStore, Site } from '../relational/relational-store.js';
 import { createSqliteTestDatabase, type TestDatabase } from '../relational/test-databases.js';
 import type { RangeQuery, StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
+import { watchTokenRevocations } from './revocation-watch.js';
+import { ROOT_NAMESPACE_REFUSED } from './handshake-guard.js';
 import { AGENT_SERVER_OPTIONS, attachAgentGateway, type AgentGateway, type AgentGatewayDeps } from './agent-gateway.js';
 
 /** A real TimeSeriesStore kept in memory: stores a repeated point (same series and time) once. */
@@ -344,13 +346,69 @@ describe('agent gateway', () => {
     expect(probePoints(fixture).length).toBe(1);
   });
 
+  it('cuts off an idle agent whose token is revoked by another process, without waiting for its next batch', async () => {
+    const fixture = await startGateway();
+    const site = await relational.createSite('revoked-idle', 'acme');
+    const client = await connectAgent(fixture, site.token, 'idle-box');
+    const bystander = await connectAgent(fixture, acme.token, 'bystander');
+    const watch = watchTokenRevocations(relational, fixture.gateway, pino({ level: 'silent' }), 100);
+    try {
+      const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
+      await relational.revokeSiteTokens(site.site.id);
+      expect(await disconnected).toBe('io server disconnect');
+      expect(bystander.connected).toBe(true);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('refuses batches over the site quota across all of the site`s connections, storing nothing of them', async () => {
+    const fixture = await startGateway({ siteQuota: { resultsPerSecond: 0.001, resultsBurst: 3, bytesPerDay: 1e9 } });
+    const site = await relational.createSite('quota-site', 'acme');
+    const [first, second] = [await connectAgent(fixture, site.token, 'one'), await connectAgent(fixture, site.token, 'two')];
+    expect(await sendResults(first, { results: [result(), result()] })).toMatchObject({ ok: true });
+    expect(await sendResults(second, { results: [result(), result()] })).toEqual({
+      ok: false,
+      error: 'site quota exceeded: at most 0.001 results/s per site (burst 3); send again later',
+    });
+    expect(await sendResults(second, { results: [result()] })).toMatchObject({ ok: true });
+    expect(probePoints(fixture).length).toBe(3);
+    expect(fixture.logLines.filter((line) => line.msg === 'site quota exceeded')).toHaveLength(1);
+  });
+
+  it('refuses the root namespace, and closes unauthenticated connections past 20 from one address while agents elsewhere get in', async () => {
+    const fixture = await startGateway();
+    const root = connect(fixture.url.replace(AGENT_NAMESPACE, '/'), { transports: ['websocket'], reconnection: false, forceNew: true });
+    clients.push(root as unknown as AgentClient);
+    await expect(connected(root as unknown as AgentClient)).rejects.toThrow(ROOT_NAMESPACE_REFUSED);
+
+    // Engine-level connections that never log in to any namespace, all from 127.0.0.5.
+    const managers = Array.from({ length: 25 }, () => new Manager(fixture.url.replace(AGENT_NAMESPACE, ''), { transports: ['websocket'], reconnection: false, autoConnect: false, localAddress: '127.0.0.5' } as object));
+    const outcomes = await Promise.all(
+      managers.map(
+        (manager) =>
+          new Promise<'held' | 'closed'>((resolve) => {
+            manager.open((err) => {
+              if (err) return resolve('closed');
+              manager.engine.once('close', () => resolve('closed'));
+              setTimeout(() => resolve('held'), 500);
+            });
+          }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'held')).toHaveLength(20);
+    const agentElsewhere = await connectAgent(fixture, acme.token, 'elsewhere');
+    expect(agentElsewhere.connected).toBe(true);
+    for (const manager of managers) manager.engine?.close();
+  });
+
   it('records heartbeats as the agent`s last heartbeat', async () => {
     const fixture = await startGateway();
     const client = await connectAgent(fixture, acme.token, 'beating');
-    client.emit('heartbeat', { at: 42, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
+    client.emit('heartbeat', { at: 1_795_640_000_000, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
     await vi.waitFor(async () => {
       const beating = (await relational.listAgents(acme.site.id)).find((a) => a.id === 'beating');
-      expect(beating?.lastHeartbeat).toEqual({ at: 42, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
+      expect(beating?.lastHeartbeat).toEqual({ at: 1_795_640_000_000, outboxDepth: 7, rssBytes: 50_000_000, uptimeS: 3600 });
     });
   });
 

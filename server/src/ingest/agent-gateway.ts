@@ -5,8 +5,9 @@
  * ingestResults, the single path into storage.
  *
  * Whoever creates the socket.io Server must pass AGENT_SERVER_OPTIONS (maxHttpBufferSize =
- * MAX_MESSAGE_BYTES): socket.io enforces the size while reading, before any handler runs, and drops
- * a connection that sends a larger message (nothing of it is stored).
+ * MAX_MESSAGE_BYTES, boundedSocketIoParser): socket.io enforces the size while reading and the
+ * parser the nesting before JSON.parse, before any handler runs; either drops the connection that
+ * sent the message (nothing of it is stored).
  */
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import {
@@ -28,9 +29,19 @@ import type { Site } from '../relational/relational-store.js';
 import { describeIssues } from './describe-issues.js';
 import { ingestResults, type IngestDeps } from './ingest-results.js';
 import { SeenResultsBatcher } from './seen-results-batcher.js';
+import { DEFAULT_SITE_QUOTA, SiteQuotas, type SiteQuotaLimits } from './site-quota.js';
+import { boundedSocketIoParser } from './bounded-parser.js';
+import { guardHandshakes, HANDSHAKE_TIMEOUT_MS, type HandshakeGuard } from './handshake-guard.js';
 
-/** AGENT_SERVER_OPTIONS are the socket.io Server options the agent gateway relies on. */
-export const AGENT_SERVER_OPTIONS = { maxHttpBufferSize: MAX_MESSAGE_BYTES } satisfies Partial<ServerOptions>;
+/**
+ * AGENT_SERVER_OPTIONS are the socket.io Server options the agent gateway relies on: the message
+ * size bound, and a parser that refuses deeply nested packets before parsing them.
+ */
+export const AGENT_SERVER_OPTIONS = {
+  maxHttpBufferSize: MAX_MESSAGE_BYTES,
+  parser: boundedSocketIoParser,
+  connectTimeout: HANDSHAKE_TIMEOUT_MS,
+} satisfies Partial<ServerOptions>;
 
 const INVALID_AGENT_TOKEN = AGENT_CONNECT_ERRORS.tokenRefused;
 const INVALID_AGENT_ID = AGENT_CONNECT_ERRORS.badAgentId;
@@ -64,6 +75,10 @@ export interface AgentGatewayDeps extends IngestDeps {
   failedLoginRate?: ResultsRateLimit;
   /** How stale a connected agent's token check may get (default TOKEN_RECHECK_MS). */
   tokenRecheckMs?: number;
+  /** Per-site budgets over all of a site's connections (default DEFAULT_SITE_QUOTA). */
+  siteQuota?: SiteQuotaLimits;
+  /** The server's guard of unauthenticated connections; the gateway creates one when not given. */
+  handshakes?: HandshakeGuard;
 }
 
 export interface AgentGateway {
@@ -73,6 +88,8 @@ export interface AgentGateway {
   runNow(siteId: string, probes: ProbeName[]): Promise<number>;
   /** disconnectSite drops a site's agents (after its tokens were revoked in this process). */
   disconnectSite(siteId: string): void;
+  /** recheckTokens checks the tokens of a site's agents connected here and drops those no longer valid; resolves to how many. */
+  recheckTokens(siteId: string): Promise<number>;
 }
 
 interface AgentSocketData {
@@ -99,6 +116,8 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
   const deps: AgentGatewayDeps = { seenResults: new SeenResultsBatcher(gatewayDeps.relational), ...gatewayDeps };
   const namespace = io.of(AGENT_NAMESPACE) as unknown as AgentNamespace;
   const rate = deps.resultsRate ?? DEFAULT_RESULTS_RATE;
+  const quotas = new SiteQuotas(deps.siteQuota ?? DEFAULT_SITE_QUOTA);
+  const quotaLogged = new Set<string>();
 
   const agentConfig = async (siteId: string): Promise<AgentConfig> =>
     agentConfigSchema.parse({
@@ -107,6 +126,7 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
       ...(deps.reflectorPorts ? { reflectorPorts: deps.reflectorPorts } : {}),
     });
 
+  const handshakes = deps.handshakes ?? guardHandshakes(io);
   const failedLogins = new SourceRateLimiter({ ...(deps.failedLoginRate ?? DEFAULT_FAILED_LOGIN_RATE), maxSources: 10_000 });
   const throttledLogged = new Set<string>();
 
@@ -145,6 +165,7 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
           tokenCheckedAt: performance.now(),
           rateLimitLogged: false,
         };
+        handshakes.admitted(socket);
         next();
       },
       (error: unknown) => {
@@ -159,6 +180,10 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
     const logFields = { site: site.name, tenant: site.tenantName, agent: agentId };
     void socket.join(siteRoom(site.id));
     deps.log.info(logFields, 'agent connected');
+    // Every message counts against the site's bytes of the day, as it arrived on the wire.
+    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+      if (packet.type === 'message' && typeof packet.data === 'string') quotas.countBytes(site.id, packet.data.length);
+    });
     socket.on('disconnect', (reason) => deps.log.info({ ...logFields, reason }, 'agent disconnected'));
 
     socket.on('hello', (payload: unknown, ack: unknown) => {
@@ -220,6 +245,14 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
       setImmediate(() => socket.disconnect(true));
       return { ok: false, error: INVALID_AGENT_TOKEN };
     }
+    const count = Array.isArray((payload as { results?: unknown } | null)?.results) ? (payload as { results: unknown[] }).results.length : 0;
+    const overQuota = quotas.takeResults(site.id, count);
+    if (overQuota) {
+      // Once per site until the server restarts: the agent keeps its outbox and logs it on its side.
+      if (!quotaLogged.has(site.id)) deps.log.warn({ site: site.name, tenant: site.tenantName, agent: data.agentId, reason: overQuota }, 'site quota exceeded');
+      quotaLogged.add(site.id);
+      return { ok: false, error: overQuota };
+    }
     return ingestResults(deps, { site, agentId: data.agentId }, payload);
   }
 
@@ -238,6 +271,19 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
     },
     disconnectSite(siteId) {
       namespace.in(siteRoom(siteId)).disconnectSockets(true);
+    },
+    async recheckTokens(siteId) {
+      let cut = 0;
+      const verdicts = new Map<string, Promise<Site | null>>();
+      for (const socket of await namespace.local.in(siteRoom(siteId)).fetchSockets()) {
+        const { token } = socket.data;
+        if (!verdicts.has(token)) verdicts.set(token, deps.relational.authenticateToken(token));
+        const site = await verdicts.get(token);
+        if (site?.id === siteId) continue;
+        socket.disconnect(true);
+        cut++;
+      }
+      return cut;
     },
   };
 }

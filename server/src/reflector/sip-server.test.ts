@@ -208,19 +208,61 @@ describe('SIP reflector', () => {
     socket.destroy();
   });
 
-  it('refuses TCP connections beyond maxConnections', async () => {
-    const capped = await startSipReflector({ bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert }, maxConnections: 1 });
-    const first = net.connect(capped.ports.tcp, '127.0.0.1');
-    await new Promise((resolve) => first.once('connect', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 20)); // let the server accept it
-    const second = net.connect(capped.ports.tcp, '127.0.0.1');
-    second.on('error', () => {});
-    await new Promise((resolve) => second.on('close', resolve));
-    const next = streamReplies(first);
-    first.write('\r\n\r\n');
-    expect(await next()).toBe('\r\n');
-    first.destroy();
+  const connectFrom = (port: number, localAddress = '127.0.0.1') =>
+    new Promise<net.Socket>((resolve) => {
+      const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(socket));
+      socket.on('error', () => {});
+    });
+  const closedSoon = (socket: net.Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+
+  it('answers a real OPTIONS while idle connections from 40 addresses hold every slot, evicting one that never sent SIP', async () => {
+    const events: string[] = [];
+    const capped = await startSipReflector({ bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert }, maxConnections: 80, log: (event) => events.push(event) });
+    const idle: net.Socket[] = [];
+    for (let source = 0; source < 40; source++) {
+      for (let i = 0; i < 3; i++) idle.push(await connectFrom(capped.ports.tcp, `127.0.1.${source + 1}`));
+    }
+    const probe = await connectFrom(capped.ports.tcp, '127.0.0.1');
+    const next = streamReplies(probe);
+    probe.write(request('OPTIONS', 'under-attack-1'));
+    expect(parsed(Buffer.from(await next(), 'latin1')).startLine).toBe('SIP/2.0 200 OK');
+    expect(events.filter((event) => event === 'sip.slot_evicted').length).toBeGreaterThanOrEqual(41);
+    expect(idle.filter((socket) => !socket.destroyed).length).toBeLessThanOrEqual(79);
+    for (const socket of [...idle, probe]) socket.destroy();
     await capped.close();
+  });
+
+  it('closes a connection that sends no SIP request in time, and one that only sends CRLF pings after its last request', async () => {
+    const events: string[] = [];
+    const strict = await startSipReflector({
+      bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert }, firstRequestMs: 300, idleTimeoutMs: 600, log: (event) => events.push(event),
+    });
+    const silent = await connectFrom(strict.ports.tcp);
+    await closedSoon(silent);
+    expect(events).toContain('sip.no_request');
+
+    const pinger = await connectFrom(strict.ports.tcp);
+    const next = streamReplies(pinger);
+    pinger.write(request('OPTIONS', 'then-pings-1'));
+    expect(parsed(Buffer.from(await next(), 'latin1')).startLine).toBe('SIP/2.0 200 OK');
+    let pongs = 0;
+    const pinging = setInterval(() => pinger.write('\r\n\r\n'), 100);
+    const counting = (async () => { while ((await next()) === '\r\n') pongs++; })();
+    await closedSoon(pinger);
+    clearInterval(pinging);
+    await counting;
+    expect(pongs).toBeGreaterThan(2); // pings were answered, and still did not hold the slot
+    expect(events).toContain('sip.idle_closed');
+    await strict.close();
+  });
+
+  it('counts a TLS connection that never finishes its handshake against its slot and source', async () => {
+    const events: string[] = [];
+    const strict = await startSipReflector({ bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert }, firstRequestMs: 300, log: (event) => events.push(event) });
+    const raw = await connectFrom(strict.ports.tls); // plain TCP to the TLS port: no ClientHello ever
+    await closedSoon(raw);
+    expect(events).toContain('sip.no_request');
+    await strict.close();
   });
 
   it('lets one source address hold only a few connections, over TCP and TLS together', async () => {

@@ -15,6 +15,7 @@ import { DEFAULT_MAX_SIP_MESSAGE_BYTES, SipStreamFramer } from '@algwatch/protoc
 import { ipLiteralLookup } from './ip-literal-lookup.js';
 import type { SourceRateLimiter } from './rate-limit.js';
 import { replyToSipRequest, type SipSource } from './sip-reply.js';
+import { StreamSlots } from './stream-slots.js';
 
 export interface SipReflectorOptions {
   /** Address to listen on (`0.0.0.0`, `::` or one address). */
@@ -26,10 +27,12 @@ export interface SipReflectorOptions {
   tls: { key: string; cert: string };
   /** Every request and ping is paid for from its source address's bucket. */
   limiter?: SourceRateLimiter;
-  /** Per stream listener (TCP, TLS); default 1024. */
+  /** Connection slots of TCP and TLS together (DEFAULT_MAX_STREAM_CONNECTIONS); see StreamSlots. */
   maxConnections?: number;
-  /** A TCP/TLS connection silent this long is closed; default 120 s (RFC 5626 §4.4.1 pings come every ~95-120 s). */
+  /** A TCP/TLS connection that sent no SIP request for this long is closed; CRLF pings do not count (default 120 s). */
   idleTimeoutMs?: number;
+  /** A TCP/TLS connection must send its first SIP request this soon after connecting (default 5 s). */
+  firstRequestMs?: number;
   /** Connections one source address may hold over TCP and TLS together (default 32). */
   maxConnectionsPerSource?: number;
   /** Time a TCP/TLS message may take from its first byte to its last (default 30 s). */
@@ -48,6 +51,8 @@ export interface SipReflector {
 export const MAX_UDP_AMPLIFICATION = 3;
 export const DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 32;
 export const DEFAULT_MESSAGE_DEADLINE_MS = 30_000;
+export const DEFAULT_MAX_STREAM_CONNECTIONS = 1024;
+export const DEFAULT_FIRST_REQUEST_MS = 5_000;
 /** A connection whose peer does not read its replies is closed past this many unsent bytes. */
 const MAX_PENDING_WRITE_BYTES = 64 * 1024;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -61,14 +66,22 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_SIP_MESSAGE_BYTES;
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   const allow = (address: string) => options.limiter?.allow(address) ?? true;
-  const sockets = new Set<net.Socket>();
-  const maxPerSource = options.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE;
   const messageDeadlineMs = options.messageDeadlineMs ?? DEFAULT_MESSAGE_DEADLINE_MS;
-  const connectionsBySource = new Map<string, number>();
+  const slots = new StreamSlots({
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_STREAM_CONNECTIONS,
+    maxPerSource: options.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+    firstRequestMs: options.firstRequestMs ?? DEFAULT_FIRST_REQUEST_MS,
+    idleTimeoutMs,
+    log,
+  });
+  // Slots are taken by the raw TCP connection, before any TLS handshake: a handshake that never
+  // finishes holds a slot like any other connection that sends no SIP.
+  const admit = (socket: net.Socket) => {
+    socket.on('error', () => socket.destroy());
+    slots.admit(socket, plainAddress(socket.remoteAddress ?? ''));
+  };
 
-  const udp = dgram.createSocket({ type: net.isIPv6(options.bind) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
-  udp.on('error', (err) => log('sip.udp_error', { error: err.message }));
-  udp.on('message', (packet, remote) => {
+  const onUdpMessage = (packet: Buffer, remote: dgram.RemoteInfo) => {
     const source: SipSource = { transport: 'udp', address: plainAddress(remote.address), port: remote.port };
     if (packet.length > maxMessageBytes || !allow(source.address)) return;
     const reply = replyToSipRequest(packet, source);
@@ -83,29 +96,20 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
     }
     // No callback: dgram then tries a synchronous send first; a failure is the socket's 'error' event.
     udp.send(bytes, remote.port, remote.address);
-  });
+  };
+  const createUdp = () => {
+    const socket = dgram.createSocket({ type: net.isIPv6(options.bind) ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
+    socket.on('error', (err) => log('sip.udp_error', { error: err.message }));
+    socket.on('message', onUdpMessage);
+    return socket;
+  };
+  let udp = createUdp();
 
   const onStream = (socket: net.Socket, transport: SipTransport) => {
     const source: SipSource = { transport, address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
-    // One host must not hold every connection slot: the listener-wide cap alone would let it.
-    const held = connectionsBySource.get(source.address) ?? 0;
-    if (held >= maxPerSource) {
-      log('sip.source_connection_limit', { transport, source: source.address, connections: held });
-      socket.destroy();
-      return;
-    }
-    connectionsBySource.set(source.address, held + 1);
-    sockets.add(socket);
     let messageTimer: NodeJS.Timeout | undefined;
-    socket.on('close', () => {
-      sockets.delete(socket);
-      clearTimeout(messageTimer);
-      const left = (connectionsBySource.get(source.address) ?? 1) - 1;
-      if (left > 0) connectionsBySource.set(source.address, left);
-      else connectionsBySource.delete(source.address);
-    });
+    socket.on('close', () => clearTimeout(messageTimer));
     socket.on('error', () => socket.destroy());
-    socket.setTimeout(idleTimeoutMs, () => socket.destroy());
     const framer = new SipStreamFramer(maxMessageBytes);
     socket.on('data', (chunk: Buffer) => {
       onChunk(chunk);
@@ -129,6 +133,7 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
           socket.destroy();
           return;
         }
+        if (item.kind === 'message') slots.requestArrived(socket);
         if (item.kind === 'pong' || !allow(source.address)) continue;
         // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a single CRLF pong.
         const text = item.kind === 'ping' ? '\r\n' : replyToSipRequest(item.bytes, source)?.text;
@@ -142,21 +147,20 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
     };
   };
 
-  const tcp = net.createServer((socket) => onStream(socket, 'tcp'));
+  const tcp = net.createServer((socket) => {
+    admit(socket);
+    if (!socket.destroyed) onStream(socket, 'tcp');
+  });
   const secure = tls.createServer({ key: options.tls.key, cert: options.tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) =>
     onStream(socket, 'tls'),
   );
+  secure.on('connection', admit);
   secure.on('tlsClientError', (err, socket) => {
     log('sip.tls_handshake_failed', { source: socket.remoteAddress, error: err.message });
     socket.destroy();
   });
-  for (const server of [tcp, secure]) {
-    server.maxConnections = options.maxConnections ?? 1024;
-    server.on('drop', (dropped) => log('sip.connection_limit', { source: dropped?.remoteAddress }));
-  }
-
   const close = async () => {
-    for (const socket of sockets) socket.destroy();
+    slots.closeAll();
     await Promise.all([
       new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } }),
       new Promise<void>((resolve) => (tcp.listening ? tcp.close(() => resolve()) : resolve())),
@@ -164,15 +168,28 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
     ]);
   };
 
-  try {
-    await new Promise<void>((resolve, reject) => {
+  const bindUdp = (port: number) =>
+    new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(options.udpPort, options.bind, () => { udp.off('error', reject); resolve(); });
+      udp.bind(port, options.bind, () => { udp.off('error', reject); resolve(); });
     });
+  try {
+    await bindUdp(options.udpPort);
     if (options.udpPort === 0 && options.tcpPort === 0) {
       // SIP serves UDP and TCP on one port number (RFC 3261 §18) and agents are told one port:
-      // with ephemeral ports, TCP takes the port UDP was given.
-      await listen(tcp, options.bind, udp.address().port);
+      // with ephemeral ports, TCP takes the port UDP was given. That number may already be taken
+      // over TCP by someone else (UDP and TCP ports are allocated apart): then try another.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await listen(tcp, options.bind, udp.address().port);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+          await new Promise<void>((resolve) => udp.close(() => resolve()));
+          udp = createUdp();
+          await bindUdp(0);
+        }
+      }
     } else {
       await listen(tcp, options.bind, options.tcpPort);
     }

@@ -64,6 +64,14 @@ function bindingRequest(attributes: StunAttributes = {}, fingerprint = false): B
   return encodeStun({ method: STUN_METHOD_BINDING, class: 'request', transactionId: newTransactionId() }, attributes, { fingerprint });
 }
 
+/** paddedRequest is a Binding request padded (RFC 5780 PADDING) to `bytes`, as the algwatch agent sends those that ask for more. */
+function paddedRequest(attributes: StunAttributes, bytes: number): Buffer {
+  const bare = bindingRequest(attributes).length;
+  const request = bindingRequest({ ...attributes, paddingBytes: (bytes - bare - 4) & ~3 });
+  expect(request.length).toBe(bytes);
+  return request;
+}
+
 function send(socket: Socket, bytes: Buffer, to: TransportAddress): void {
   socket.send(bytes, to.port, to.address);
 }
@@ -92,6 +100,8 @@ describe('startStunReflector', () => {
     });
     expect(answer?.message?.otherAddress).toBeUndefined(); // RFC 5780 §6: no alternate address, no OTHER-ADDRESS
     expect(answer!.bytes.length).toBeLessThanOrEqual(MIN_RESPONSE_CAP);
+    // coturn 4.6.1 answers the same 20-byte request with 80 bytes (bench: npm run bench -- reflection).
+    expect(answer!.bytes.length).toBeLessThanOrEqual(80);
     expect(stun.stats()).toMatchObject({ received: 1, answered: 1, dropped: 0 });
   });
 
@@ -107,7 +117,7 @@ describe('startStunReflector', () => {
       [{ changeIp: true, changePort: true }, altBoth!],
     ];
     for (const [changeRequest, expected] of cases) {
-      send(peer.socket, bindingRequest({ changeRequest }), primary!);
+      send(peer.socket, paddedRequest({ changeRequest }, 160), primary!);
       const answer = await peer.next();
       expect(answer?.from).toEqual(expected);
       expect(answer?.message?.responseOrigin).toEqual(expected);
@@ -118,7 +128,7 @@ describe('startStunReflector', () => {
   it('refuses to change address with 420 naming CHANGE-REQUEST when it has no alternate address', async () => {
     const stun = await reflector();
     const peer = await client();
-    send(peer.socket, bindingRequest({ changeRequest: { changeIp: true, changePort: true } }), stun.sockets[0]!);
+    send(peer.socket, paddedRequest({ changeRequest: { changeIp: true, changePort: true } }, 160), stun.sockets[0]!);
     const answer = await peer.next();
     expect(answer?.message).toMatchObject({ class: 'error', errorCode: { code: 420 }, unknownAttributes: [STUN_ATTR.CHANGE_REQUEST] });
   });
@@ -126,7 +136,7 @@ describe('startStunReflector', () => {
   it('sends the answer to the port named in RESPONSE-PORT', async () => {
     const stun = await reflector();
     const [sender, receiver] = [await client(), await client()];
-    send(sender.socket, bindingRequest({ responsePort: receiver.port }), stun.sockets[0]!);
+    send(sender.socket, paddedRequest({ responsePort: receiver.port }, 160), stun.sockets[0]!);
     const answer = await receiver.next();
     expect(answer?.message?.xorMappedAddress).toEqual({ address: '127.0.0.1', port: sender.port });
     expect(sender.received).toHaveLength(0);
@@ -136,7 +146,7 @@ describe('startStunReflector', () => {
     const stun = await reflector();
     const peer = await client();
     const sentAt = performance.now();
-    send(peer.socket, bindingRequest({ responseDelayMs: 400 }), stun.sockets[0]!);
+    send(peer.socket, paddedRequest({ responseDelayMs: 400 }, 320), stun.sockets[0]!);
     const ack = await peer.next();
     expect(ack?.message?.responseDelayMs).toBe(400);
     expect(stun.stats().pendingDelayed).toBe(1);
@@ -151,7 +161,7 @@ describe('startStunReflector', () => {
   it('caps delayed answers per source and forgets them on close', async () => {
     const stun = await reflector({ maxPendingPerSource: 2, maxDelayMs: 60_000 });
     const peer = await client();
-    for (let i = 0; i < 3; i++) send(peer.socket, bindingRequest({ responseDelayMs: 3_600_000 }), stun.sockets[0]!);
+    for (let i = 0; i < 3; i++) send(peer.socket, paddedRequest({ responseDelayMs: 3_600_000 }, 320), stun.sockets[0]!);
     const acks = [await peer.next(), await peer.next(), await peer.next(300)];
     expect(acks.map((ack) => ack?.message?.responseDelayMs ?? null)).toEqual([60_000, 60_000, null]);
     expect(stun.stats()).toMatchObject({ pendingDelayed: 2, dropped: 1 });
@@ -162,7 +172,12 @@ describe('startStunReflector', () => {
   it('ignores malformed packets, indications and responses, and still answers afterwards', async () => {
     const stun = await reflector({ altAddress: '127.0.0.2' });
     const peer = await client();
-    const valid = bindingRequest({ software: 'fuzz', changeRequest: { changeIp: false, changePort: false } }, true);
+    // Padded, as the agent sends a CHANGE-REQUEST: unpadded, it would get no answer by design.
+    const valid = encodeStun(
+      { method: STUN_METHOD_BINDING, class: 'request', transactionId: newTransactionId() },
+      { software: 'fuzz', changeRequest: { changeIp: false, changePort: false }, paddingBytes: 100 },
+      { fingerprint: true },
+    );
     const junk: Buffer[] = [
       Buffer.alloc(0),
       Buffer.from('OPTIONS sip:x SIP/2.0\r\n\r\n'),
@@ -201,8 +216,8 @@ describe('startStunReflector', () => {
     const requests = [
       bindingRequest(),
       bindingRequest({ paddingBytes: 400 }),
-      bindingRequest({ responseDelayMs: 0, software: 'x' }),
-      bindingRequest({ changeRequest: { changeIp: true, changePort: true } }),
+      paddedRequest({ responseDelayMs: 0, software: 'x' }, 160),
+      paddedRequest({ changeRequest: { changeIp: true, changePort: true } }, 160),
       Buffer.concat([bindingRequest(), Buffer.from('000f0000', 'hex')]), // unknown comprehension-required type
     ];
     requests[4]!.writeUInt16BE(4, 2);
@@ -214,6 +229,31 @@ describe('startStunReflector', () => {
     }
     expect(peer.received[1]!.bytes.length).toBe(requests[1]!.length); // RFC 5780 §7.6: padded to the request's size
     expect(peer.received[4]!.message).toMatchObject({ class: 'error', unknownAttributes: [0x000f] });
+  });
+
+  it('sends no more bytes than a request carried for everything beyond a plain answer, over its whole life', async () => {
+    const stun = await reflector({ altAddress: '127.0.0.2' });
+    const [sender, receiver] = [await client(), await client()];
+    const cases: Array<{ what: string; request: Buffer; answers: number; at: Awaited<ReturnType<typeof client>> }> = [
+      { what: 'CHANGE-REQUEST, padded', request: paddedRequest({ changeRequest: { changeIp: true, changePort: true } }, 160), answers: 1, at: sender },
+      { what: 'RESPONSE-PORT, padded', request: paddedRequest({ responsePort: receiver.port }, 160), answers: 1, at: receiver },
+      { what: 'ALGWATCH-RESPONSE-DELAY, padded', request: paddedRequest({ responseDelayMs: 200 }, 320), answers: 3, at: sender },
+    ];
+    for (const { what, request, answers, at } of cases) {
+      const before = at.received.length;
+      send(sender.socket, request, stun.sockets[0]!);
+      for (let i = 0; i < answers; i++) expect(await at.next(2_000), `${what}: answer ${i + 1}`).not.toBeNull();
+      const bytesOut = at.received.slice(before).reduce((sum, answer) => sum + answer.bytes.length, 0);
+      expect(bytesOut, what).toBeLessThanOrEqual(request.length);
+    }
+    expect(await sender.next(300)).toBeNull(); // nothing more came later
+
+    // The same requests without padding cannot be answered within their size: no answer at all.
+    for (const request of [bindingRequest({ changeRequest: { changeIp: true, changePort: false } }), bindingRequest({ responsePort: receiver.port }), bindingRequest({ responseDelayMs: 200 })]) {
+      send(sender.socket, request, stun.sockets[0]!);
+    }
+    expect(await sender.next(500)).toBeNull();
+    expect(await receiver.next(100)).toBeNull();
   });
 
   it('pays every answer from the source rate limiter', async () => {

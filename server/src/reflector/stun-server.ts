@@ -4,8 +4,15 @@
  * OTHER-ADDRESS) plus algwatch's ALGWATCH-RESPONSE-DELAY for the binding-lifetime probe.
  *
  * It answers unauthenticated UDP from anywhere, so it must never be an amplifier: malformed packets
- * and anything but a Binding request get no answer, every datagram sent is paid from the source's
- * token bucket, and a response is never larger than max(3 × request, 128 bytes).
+ * and anything but a Binding request get no answer, and every datagram sent is paid from the
+ * source's token bucket. Bytes sent per request (see byteBudget):
+ * - a plain Binding request, what every STUN client sends: at most max(3 × request, 128 bytes),
+ *   the size of an ordinary answer (RFC 5389 servers such as coturn answer with more);
+ * - anything that asks for more than an answer to where it came from (CHANGE-REQUEST,
+ *   RESPONSE-PORT, ALGWATCH-RESPONSE-DELAY): no more than the request itself, over every datagram
+ *   it causes (a delayed request's acknowledgement and both copies of its answer). Clients pay for
+ *   these with RFC 5780 PADDING in the request, as the algwatch agent does; an unpadded one that
+ *   cannot be answered within its size gets no answer.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -82,6 +89,8 @@ interface PlannedAnswer {
   requestBytes: number;
   /** The request carried PADDING (RFC 5780 §7.6): pad the response to the request's length. */
   padded: boolean;
+  /** Largest this one answer may be (see byteBudget). */
+  capBytes: number;
 }
 
 /**
@@ -136,9 +145,10 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
       return;
     }
     const request = decoded.message;
-    const plan = planAnswer(request, packet.length, source, endpoint, endpoints);
+    const budget = byteBudget(request, packet.length);
+    const plan = planAnswer(request, packet.length, budget, source, endpoint, endpoints);
     if (plan.kind === 'error') {
-      const bytes = capped(packet.length, (software) =>
+      const bytes = capped(budget, (software) =>
         encodeStun(
           { method: STUN_METHOD_BINDING, class: 'error', transactionId: request.transactionId },
           { errorCode: { code: 420, reason: 'Unknown Attribute' }, unknownAttributes: plan.unknown, ...(software ? { software: STUN_SOFTWARE } : {}) },
@@ -156,13 +166,20 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
       return;
     }
     // Acknowledge now (so the client stops retransmitting and knows the server honours the delay),
-    // then answer again after the delay; a retransmitted request restarts the wait (see DelayedAnswers).
-    if (!delayed.schedule(`${rinfo.address}|${rinfo.port}|${request.transactionId.toString('hex')}`, rinfo.address, delayMs, plan.answer)) {
+    // then answer again after the delay, twice (see DelayedAnswers); a retransmitted request restarts
+    // the wait. The request's bytes pay for all three: the acknowledgement as small as an answer
+    // can be, the two copies of the answer each within half of what is left.
+    const ack = buildAnswer({ ...plan.answer, padded: false, capBytes: budget }, delayMs, ANSWER_LEVELS.length - 1);
+    const later: PlannedAnswer = { ...plan.answer, padded: false, capBytes: ack ? Math.floor((budget - ack.length) / 2) : 0 };
+    if (!ack || !buildAnswer(later, 0)) {
       counters.dropped++;
       return;
     }
-    const ack = buildAnswer(plan.answer, delayMs);
-    if (ack) send(ack, plan.answer.from, plan.answer.to);
+    if (!delayed.schedule(`${rinfo.address}|${rinfo.port}|${request.transactionId.toString('hex')}`, rinfo.address, delayMs, later)) {
+      counters.dropped++;
+      return;
+    }
+    send(ack, plan.answer.from, plan.answer.to);
   };
 
   const bindOne = async (address: string, port: number, addressIndex: 0 | 1, portIndex: 0 | 1) => {
@@ -219,8 +236,18 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
 
 type Plan = { kind: 'answer'; answer: PlannedAnswer } | { kind: 'error'; unknown: number[] };
 
+/**
+ * byteBudget is how many bytes a request may cause to be sent: max(3×, 128 bytes) for a request that
+ * only asks where it came from, the request's own size for one that asks for more (an answer from
+ * elsewhere, to elsewhere, or later): those are what a reflection attack would use.
+ */
+export function byteBudget(request: StunMessage, requestBytes: number): number {
+  const asksForMore = request.changeRequest !== undefined || request.responsePort !== undefined || request.responseDelayMs !== undefined;
+  return asksForMore ? requestBytes : Math.max(requestBytes * AMPLIFICATION_FACTOR, MIN_RESPONSE_CAP);
+}
+
 /** planAnswer decides which socket answers, where to, and with what (RFC 5780 §6.1). */
-function planAnswer(request: StunMessage, requestBytes: number, source: TransportAddress, via: Endpoint, endpoints: Endpoint[][]): Plan {
+function planAnswer(request: StunMessage, requestBytes: number, capBytes: number, source: TransportAddress, via: Endpoint, endpoints: Endpoint[][]): Plan {
   if (request.unknownRequired.length > 0) return { kind: 'error', unknown: request.unknownRequired.slice(0, 16) };
   const other = otherEndpoint(via, endpoints);
   const changeIp = request.changeRequest?.changeIp ?? false;
@@ -230,7 +257,7 @@ function planAnswer(request: StunMessage, requestBytes: number, source: Transpor
   const from = endpoints[changeIp ? 1 - via.addressIndex : via.addressIndex]![changePort ? 1 - via.portIndex : via.portIndex]!;
   // RFC 5780 §7.5: RESPONSE-PORT sends the answer to that port of the same source IP.
   const to = request.responsePort !== undefined ? { address: source.address, port: request.responsePort } : source;
-  const answer: PlannedAnswer = { from, to, source, other, transactionId: request.transactionId, requestBytes, padded: request.paddingBytes !== undefined };
+  const answer: PlannedAnswer = { from, to, source, other, transactionId: request.transactionId, requestBytes, padded: request.paddingBytes !== undefined, capBytes };
   return { kind: 'answer', answer };
 }
 
@@ -252,37 +279,48 @@ function isPlainBindingRequest(packet: Buffer): boolean {
 function plainAnswer(packet: Buffer, source: TransportAddress, via: Endpoint, endpoints: Endpoint[][]): PlannedAnswer {
   const transactionId = Buffer.allocUnsafe(TRANSACTION_ID_BYTES); // a copy: the datagram's memory is not ours to keep
   packet.copy(transactionId, 0, 8, STUN_HEADER_BYTES);
-  return { from: via, to: source, source, other: otherEndpoint(via, endpoints), transactionId, requestBytes: packet.length, padded: false };
+  const capBytes = Math.max(packet.length * AMPLIFICATION_FACTOR, MIN_RESPONSE_CAP);
+  return { from: via, to: source, source, other: otherEndpoint(via, endpoints), transactionId, requestBytes: packet.length, padded: false, capBytes };
 }
 
 /**
- * buildAnswer encodes the Binding success response, with ALGWATCH-RESPONSE-DELAY when
- * responseDelayMs is set, within the amplification cap (see capped); null when it cannot fit.
+ * What an answer carries, richest first: each level drops what its clients need least (SOFTWARE;
+ * MAPPED-ADDRESS, read only by RFC 3489 clients; RESPONSE-ORIGIN and OTHER-ADDRESS, read only by
+ * RFC 5780 tests). XOR-MAPPED-ADDRESS stays: it is the answer.
  */
-function buildAnswer(answer: PlannedAnswer, responseDelayMs: number | undefined): Buffer | null {
-  const cap = Math.max(answer.requestBytes * AMPLIFICATION_FACTOR, MIN_RESPONSE_CAP);
-  // Richest first: drop SOFTWARE, then MAPPED-ADDRESS (only RFC 3489 clients read it).
-  let response = encodeAnswer(answer, responseDelayMs, true, true);
-  if (response.length <= cap) return response;
-  response = encodeAnswer(answer, responseDelayMs, false, true);
-  if (response.length <= cap) return response;
-  response = encodeAnswer(answer, responseDelayMs, false, false);
-  return response.length <= cap ? response : null;
+const ANSWER_LEVELS = [
+  { software: true, mapped: true, rfc5780: true },
+  { software: false, mapped: true, rfc5780: true },
+  { software: false, mapped: false, rfc5780: true },
+  { software: false, mapped: false, rfc5780: false },
+] as const;
+
+/**
+ * buildAnswer encodes the Binding success response, with ALGWATCH-RESPONSE-DELAY when
+ * responseDelayMs is set, as rich as fits answer.capBytes starting at level `from`; null when even
+ * the leanest does not fit.
+ */
+function buildAnswer(answer: PlannedAnswer, responseDelayMs: number | undefined, from = 0): Buffer | null {
+  for (const level of ANSWER_LEVELS.slice(from)) {
+    const response = encodeAnswer(answer, responseDelayMs, level);
+    if (response.length <= answer.capBytes) return response;
+  }
+  return null;
 }
 
-function encodeAnswer(answer: PlannedAnswer, responseDelayMs: number | undefined, software: boolean, mapped: boolean): Buffer {
+function encodeAnswer(answer: PlannedAnswer, responseDelayMs: number | undefined, level: (typeof ANSWER_LEVELS)[number]): Buffer {
   const local = answer.from.local;
   const attributes: StunAttributes = { xorMappedAddress: answer.source };
-  if (mapped) attributes.mappedAddress = answer.source;
-  if (local.address !== '0.0.0.0' && local.address !== '::') attributes.responseOrigin = local; // unknown when bound to a wildcard
-  if (answer.other) attributes.otherAddress = answer.other.local;
+  if (level.mapped) attributes.mappedAddress = answer.source;
+  if (level.rfc5780 && local.address !== '0.0.0.0' && local.address !== '::') attributes.responseOrigin = local; // unknown when bound to a wildcard
+  if (level.rfc5780 && answer.other) attributes.otherAddress = answer.other.local;
   if (responseDelayMs !== undefined) attributes.responseDelayMs = responseDelayMs;
-  if (software) attributes.software = STUN_SOFTWARE;
+  if (level.software) attributes.software = STUN_SOFTWARE;
   const header = { method: STUN_METHOD_BINDING, class: 'success', transactionId: answer.transactionId } as const;
   const response = encodeStun(header, attributes);
   if (!answer.padded) return response;
   // RFC 5780 §6.1, §7.6: with PADDING in the request, pad the response to the request's length (never beyond).
-  attributes.paddingBytes = Math.max(0, (answer.requestBytes - response.length - 4) & ~3);
+  attributes.paddingBytes = Math.max(0, (Math.min(answer.requestBytes, answer.capBytes) - response.length - 4) & ~3);
   return encodeStun(header, attributes);
 }
 
@@ -290,8 +328,7 @@ function encodeAnswer(answer: PlannedAnswer, responseDelayMs: number | undefined
  * capped builds the richest response that fits the amplification cap, dropping SOFTWARE first and
  * then MAPPED-ADDRESS (only RFC 3489 clients read it); null when even the minimum does not fit.
  */
-function capped(requestBytes: number, build: (software: boolean, mapped: boolean) => Buffer): Buffer | null {
-  const cap = Math.max(requestBytes * AMPLIFICATION_FACTOR, MIN_RESPONSE_CAP);
+function capped(cap: number, build: (software: boolean, mapped: boolean) => Buffer): Buffer | null {
   for (const [software, mapped] of [[true, true], [false, true], [false, false]] as const) {
     const response = build(software, mapped);
     if (response.length <= cap) return response;

@@ -122,6 +122,36 @@ const usersSessions: Migration = {
   },
 };
 
+// Where alerts go (`algwatch-server channel add`), each channel's last delivery outcome, and which
+// email threads already had their first message (so exactly one mail per thread carries its Message-ID).
+const notificationChannels: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('notification_channels')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('name', 'text', (col) => col.notNull().unique())
+      // null: the channel gets every tenant's alerts.
+      .addColumn('tenant_id', 'text', (col) => col.references('tenants.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (col) => col.notNull())
+      .addColumn('destination', 'text', (col) => col.notNull())
+      .addColumn('created_at', 'text', (col) => col.notNull())
+      .addColumn('last_success_at', 'text')
+      .addColumn('last_failure_at', 'text')
+      .addColumn('last_error', 'text')
+      .addColumn('failure_count', 'integer', (col) => col.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('notification_channels_tenant_idx').on('notification_channels').column('tenant_id').execute();
+
+    await db.schema
+      .createTable('notification_threads')
+      .addColumn('channel_id', 'text', (col) => col.notNull().references('notification_channels.id').onDelete('cascade'))
+      .addColumn('thread_id', 'text', (col) => col.notNull())
+      .addColumn('started_at', 'text', (col) => col.notNull())
+      .addPrimaryKeyConstraint('notification_threads_pk', ['channel_id', 'thread_id'])
+      .execute();
+  },
+};
+
 /** relationalMigrations is the ordered set the Migrator applies on open; names sort in order. */
 export const relationalMigrations: MigrationProvider = {
   getMigrations: () =>
@@ -129,6 +159,7 @@ export const relationalMigrations: MigrationProvider = {
       '0001_initial': initial,
       '0002_config_change_stamp': configChangeStamp,
       '0003_run_now_requests': runNowRequests,
+      '0005_notification_channels': notificationChannels,
       '0006_users_sessions': usersSessions,
     }),
 };

@@ -313,6 +313,12 @@ export class RelationalStore {
     return rows.map((row) => row.id);
   }
 
+  /** sitesWithTokensRevokedSince lists the ids of sites one of whose tokens was revoked at or after `since` (ISO time). */
+  async sitesWithTokensRevokedSince(since: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('agent_tokens').select('site_id').distinct().where('revoked_at', '>=', since).execute();
+    return rows.map((row) => row.site_id);
+  }
+
   /** requestRunNow records an operator's "run these probes now" for a site's agents. */
   async requestRunNow(siteId: string, probes: readonly ProbeName[]): Promise<void> {
     await this.db

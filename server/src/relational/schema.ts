@@ -91,6 +91,29 @@ export interface SessionsTable {
   expires_at: string;
 }
 
+export interface NotificationChannelsTable {
+  id: string;
+  name: string;
+  /** null: the channel gets every tenant's alerts. */
+  tenant_id: string | null;
+  kind: string;
+  /** JSON of a ChannelDestination (alerting/channels/destination.ts), secrets included. */
+  destination: string;
+  created_at: string;
+  last_success_at: ColumnType<string | null, string | null | undefined, string | null>;
+  last_failure_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The last failed delivery's one-line error (never a secret). */
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Failed deliveries since the last successful one. */
+  failure_count: ColumnType<number, number | undefined, number>;
+}
+
+export interface NotificationThreadsTable {
+  channel_id: string;
+  thread_id: string;
+  started_at: string;
+}
+
 export interface RelationalDatabase {
   tenants: TenantsTable;
   sites: SitesTable;
@@ -102,4 +125,6 @@ export interface RelationalDatabase {
   run_now_requests: RunNowRequestsTable;
   users: UsersTable;
   sessions: SessionsTable;
+  notification_channels: NotificationChannelsTable;
+  notification_threads: NotificationThreadsTable;
 }

@@ -10,6 +10,7 @@ import { DASHBOARD_NAMESPACE, siteUpdateSchema, type Fleet, type SiteUpdate } fr
 import { parseServerConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { UserStore } from '../auth/user-store.js';
+import { ROOT_NAMESPACE_REFUSED } from '../ingest/handshake-guard.js';
 import { logIn, postLogin, type DashboardSession } from '../../../test/helpers/dashboard-session.js';
 
 function sipAlgResult(target: string): ProbeResultMessage {
@@ -162,12 +163,17 @@ describe('dashboard access', () => {
     expect((await get('/api/fleet', session)).status).toBe(401);
   });
 
-  it('refuses socket.io connections without a session on the root and dashboard namespaces', async () => {
-    for (const namespace of ['/', DASHBOARD_NAMESPACE]) {
-      const socket = connect(`${base}${namespace}`, { transports: ['websocket'], reconnection: false });
+  it('refuses socket.io connections without a session on the dashboard namespace, and everyone on the root one', async () => {
+    const admin = await logIn(base, 'root', passwords.root as string);
+    for (const [namespace, cookie, refusal] of [
+      [DASHBOARD_NAMESPACE, undefined, 'log in first'],
+      ['/', undefined, ROOT_NAMESPACE_REFUSED],
+      ['/', admin.cookie, ROOT_NAMESPACE_REFUSED],
+    ] as const) {
+      const socket = connect(`${base}${namespace}`, { transports: ['websocket'], reconnection: false, ...(cookie ? { extraHeaders: { cookie } } : {}) });
       sockets.push(socket);
       const error = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
-      expect(error.message).toBe('log in first');
+      expect(error.message).toBe(refusal);
     }
   });
 

@@ -1,5 +1,6 @@
 /**
- * The browsers' socket.io namespace `/dashboard`, and the guard on socket.io's root namespace.
+ * The browsers' socket.io namespace `/dashboard` (socket.io's root namespace admits nobody:
+ * ingest/handshake-guard.ts).
  *
  * A browser connects with its session cookie (sent with the handshake; socket.io shares the HTTP
  * port, so the cookie is there). Each socket joins one room per tenant it may see, or the
@@ -10,9 +11,8 @@
  */
 import type { Namespace, Server, Socket } from 'socket.io';
 import { DASHBOARD_NAMESPACE, type DashboardToServerEvents, type ServerToDashboardEvents, type SiteUpdate } from '@algwatch/protocol/dashboard';
-import { agentAuthSchema } from '@algwatch/protocol/events';
 import type { Viewer } from '../auth/roles.js';
-import type { RelationalStore } from '../relational/relational-store.js';
+import type { HandshakeGuard } from '../ingest/handshake-guard.js';
 import type { WebAuth } from './web-auth.js';
 import { tenantScope } from './site-directory.js';
 
@@ -35,13 +35,14 @@ export interface DashboardPublisher {
   stop(): void;
 }
 
-export function attachDashboardNamespace(io: Server, auth: WebAuth, sessionRecheckMs = SESSION_RECHECK_MS): DashboardPublisher {
+export function attachDashboardNamespace(io: Server, auth: WebAuth, handshakes: HandshakeGuard, sessionRecheckMs = SESSION_RECHECK_MS): DashboardPublisher {
   const namespace = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
   namespace.use((socket, next) => {
     auth.sessionOf(socket.request).then(
       (session) => {
         if (!session) return next(new Error(LOGIN_REQUIRED));
         socket.data = { viewer: session.user };
+        handshakes.admitted(socket);
         next();
       },
       () => next(new Error('the server could not check the session: try again')),
@@ -71,20 +72,4 @@ export function attachDashboardNamespace(io: Server, auth: WebAuth, sessionReche
     watched: () => namespace.sockets.size > 0,
     stop: () => clearInterval(recheck),
   };
-}
-
-/**
- * guardRootNamespace refuses connections to socket.io's root namespace `/` unless they carry a
- * valid dashboard session or agent token: nothing is served there, and an open namespace would be
- * a door left ajar for whatever gets attached to it later.
- */
-export function guardRootNamespace(io: Server, auth: WebAuth, relational: Pick<RelationalStore, 'authenticateToken'>): void {
-  io.of('/').use((socket, next) => {
-    const agent = agentAuthSchema.safeParse(socket.handshake.auth);
-    const check = agent.success ? relational.authenticateToken(agent.data.token) : auth.sessionOf(socket.request);
-    check.then(
-      (ok) => next(ok ? undefined : new Error(LOGIN_REQUIRED)),
-      () => next(new Error(LOGIN_REQUIRED)),
-    );
-  });
 }

@@ -11,8 +11,10 @@ import type { RelationalStore, Site } from '../relational/relational-store.js';
 import { SessionStore } from '../auth/session-store.js';
 import { UserStore } from '../auth/user-store.js';
 import { authRoutes } from './auth-routes.js';
-import { attachDashboardNamespace, guardRootNamespace } from './dashboard-namespace.js';
+import { attachDashboardNamespace } from './dashboard-namespace.js';
 import { FleetState } from './fleet-state.js';
+import { StatusBoard } from './status-board.js';
+import type { HandshakeGuard } from '../ingest/handshake-guard.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { historyRoutes } from './history-routes.js';
@@ -28,6 +30,8 @@ import { WebAuth } from './web-auth.js';
 
 export interface DashboardDeps {
   io: Server;
+  /** The socket.io handshake guard: admitted browsers stop counting as unauthenticated connections. */
+  handshakes: HandshakeGuard;
   relational: RelationalStore;
   timeSeries: TimeSeriesStore;
   log: Logger;
@@ -51,16 +55,16 @@ export function attachDashboard(deps: DashboardDeps): Dashboard {
   const auth = new WebAuth(new SessionStore(deps.relational.db, users), { secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
   const directory = new SiteDirectory(deps.relational.db);
   const fleet = new FleetState();
+  const board = new StatusBoard();
   // Alerting (issue 11) will answer this; no alert fires until it lands.
   const firingAlerts = () => 0;
-  const publisher = attachDashboardNamespace(deps.io, auth);
-  guardRootNamespace(deps.io, auth, deps.relational);
-  const live = new LiveUpdates({ fleet, directory, publisher, firingAlerts, log: deps.log });
+  const publisher = attachDashboardNamespace(deps.io, auth, deps.handshakes);
+  const live = new LiveUpdates({ fleet, board, directory, publisher, firingAlerts, log: deps.log });
   const handler = createWebHandler({
     routes: [
       ...healthRoutes(deps.health),
       ...authRoutes({ users, auth, throttle: new LoginThrottle(deps.loginThrottle), log: deps.log }),
-      ...fleetRoutes({ directory, fleet, relational: deps.relational, firingAlerts, runNow: deps.runNow }),
+      ...fleetRoutes({ directory, fleet, board, relational: deps.relational, firingAlerts, runNow: deps.runNow }),
       ...historyRoutes({ directory, timeSeries: deps.timeSeries }),
       ...siteAdminRoutes({
         relational: deps.relational,

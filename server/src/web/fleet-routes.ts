@@ -10,12 +10,15 @@ import type { RelationalStore } from '../relational/relational-store.js';
 import { canOperate } from '../auth/roles.js';
 import { AGENT_ONLINE_WITHIN_MS, type SiteDirectory, type SiteListing } from './site-directory.js';
 import type { FleetState } from './fleet-state.js';
+import type { StatusBoard } from './status-board.js';
 import { HttpError, readJson, sendJson, type AuthedContext, type RequestContext, type WebRoute } from './http-kit.js';
 import { remediationFor } from './remediation.js';
 
 export interface FleetRoutesDeps {
   directory: SiteDirectory;
   fleet: FleetState;
+  /** The findings of each site's newest results (the catalogue's verdicts). */
+  board: Pick<StatusBoard, 'findings'>;
   relational: RelationalStore;
   /** Firing alerts per site id (0 until alerting lands). */
   firingAlerts(siteId: string): number;
@@ -48,7 +51,7 @@ export function fleetRoutes(deps: FleetRoutesDeps): WebRoute[] {
           row,
           sipAlgChecks: deps.fleet.sipAlgChecks(listing.siteId),
           agents: agents.map((a) => ({ id: a.id, hostname: a.hostname, version: a.version, lastSeenAt: a.lastSeenAt, online: a.lastSeenAt >= onlineSince })),
-          remediation: remediationFor(row),
+          remediation: remediationFor(deps.board.findings(listing.siteId)),
         };
         sendJson(ctx.res, 200, detail);
       },
@@ -79,6 +82,6 @@ async function visibleSite(deps: FleetRoutesDeps, ctx: RequestContext): Promise<
 }
 
 /** rowOf is a site's fleet row: its listing, firing alerts and newest results. */
-export function rowOf(deps: Pick<FleetRoutesDeps, 'fleet' | 'firingAlerts'>, listing: SiteListing): FleetRow {
-  return deps.fleet.row({ ...listing, firingAlerts: deps.firingAlerts(listing.siteId) });
+export function rowOf(deps: Pick<FleetRoutesDeps, 'fleet' | 'board' | 'firingAlerts'>, listing: SiteListing): FleetRow {
+  return deps.fleet.row({ ...listing, firingAlerts: deps.firingAlerts(listing.siteId) }, deps.board.findings(listing.siteId));
 }

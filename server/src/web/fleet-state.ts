@@ -8,16 +8,11 @@ import type { ProbeResultMessage } from '@algwatch/protocol/events';
 import type { FleetRow, KeepaliveTargetState, SipAlgCheck, SiteState } from '@algwatch/protocol/dashboard';
 import { NAT_BEHAVIOURS, type NatBehaviour } from '@algwatch/protocol/measurements';
 import { SIP_TRANSPORTS, sipAlgTransportReportSchema, type SipTransport } from '@algwatch/protocol/check-report';
+import { SEVERITY_RANK, type Finding } from '@algwatch/protocol/findings/index';
 
 /** Kept per site at most: probes x targets x transports of one site stay far below this. */
 const MAX_RESULTS_PER_SITE = 64;
 
-/**
- * Where a binding lifetime turns bad (RFC 4787 REQ-5 asks for 2 minutes; 30 s is a common phone
- * keep-alive). The findings catalogue's THRESHOLDS replace these once it lands (contract 1).
- */
-const BINDING_CRITICAL_S = 30;
-const BINDING_WARNING_S = 120;
 
 /** The facts of a site the fleet row needs besides its results. */
 export interface SiteFacts {
@@ -51,8 +46,11 @@ export class FleetState {
     this.latest.delete(siteId);
   }
 
-  /** row builds the site's fleet row from its facts and newest results. */
-  row(facts: SiteFacts): FleetRow {
+  /**
+   * row builds the site's fleet row from its facts, newest results and findings (the catalogue's
+   * verdicts on those results, worst first: they make the row's problems and state).
+   */
+  row(facts: SiteFacts, findings: readonly Finding[]): FleetRow {
     const results = [...(this.latest.get(facts.siteId)?.values() ?? [])];
     const row: FleetRow = {
       ...facts,
@@ -69,8 +67,8 @@ export class FleetState {
     };
     // Oldest first, so the newest result of a kind is the one that stays.
     for (const result of results.sort((a, b) => a.startedAt - b.startedAt)) applyResult(row, result);
-    row.problems = problemsOf(row);
-    row.state = stateOf(row);
+    row.problems = findings.map((finding) => finding.summary);
+    row.state = stateOf(row, findings);
     return row;
   }
 
@@ -146,24 +144,10 @@ function natBehaviour(value: string | undefined): NatBehaviour | null {
   return value !== undefined && (NAT_BEHAVIOURS as readonly string[]).includes(value) ? (value as NatBehaviour) : null;
 }
 
-/** problemsOf lists what is wrong at the site, critical ones first, one line each. */
-function problemsOf(row: FleetRow): string[] {
-  const critical: string[] = [];
-  const warning: string[] = [];
-  for (const transport of SIP_TRANSPORTS) {
-    if (row.sipAlg[transport] === 'detected') (transport === 'tls' ? warning : critical).push(`SIP ALG rewriting SIP over ${transport.toUpperCase()}`);
-  }
-  if (row.bindingLifetimeS !== null && row.bindingLifetimeS <= BINDING_CRITICAL_S) critical.push(`UDP bindings expire after ${row.bindingLifetimeS} s`);
-  else if (row.bindingLifetimeS !== null && row.bindingLifetimeS < BINDING_WARNING_S) warning.push(`UDP bindings expire after ${row.bindingLifetimeS} s`);
-  if (row.natMapping === 'address-dependent' || row.natMapping === 'address-and-port-dependent') warning.push(`symmetric NAT (${row.natMapping} mapping)`);
-  for (const target of row.targets) if (target.state === 'down') warning.push(`keep-alive target ${target.target} (${target.transport}) not answering`);
-  if (row.agentsTotal > 0 && row.agentsOnline === 0) warning.push('no agent online');
-  return [...critical, ...warning];
-}
-
-function stateOf(row: FleetRow): SiteState {
-  const critical = SIP_TRANSPORTS.some((t) => t !== 'tls' && row.sipAlg[t] === 'detected') || (row.bindingLifetimeS !== null && row.bindingLifetimeS <= BINDING_CRITICAL_S);
-  if (critical) return 'critical';
-  if (row.problems.length > 0 || row.firingAlerts > 0) return 'warning';
+/** stateOf is the worst finding's severity; a firing alert makes it at least a warning; info is ok. */
+function stateOf(row: FleetRow, findings: readonly Finding[]): SiteState {
+  const worst = Math.max(0, ...findings.map((finding) => SEVERITY_RANK[finding.severity]));
+  if (worst >= SEVERITY_RANK.critical) return 'critical';
+  if (worst >= SEVERITY_RANK.warning || row.firingAlerts > 0) return 'warning';
   return row.lastResultAt === null ? 'unknown' : 'ok';
 }

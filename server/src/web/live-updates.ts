@@ -9,6 +9,7 @@ import type { ProbeResultMessage } from '@algwatch/protocol/events';
 import type { Site } from '../relational/relational-store.js';
 import type { DashboardPublisher } from './dashboard-namespace.js';
 import type { FleetState } from './fleet-state.js';
+import type { StatusBoard } from './status-board.js';
 import { rowOf } from './fleet-routes.js';
 import type { SiteDirectory } from './site-directory.js';
 
@@ -24,6 +25,7 @@ export class LiveUpdates {
   constructor(
     private readonly deps: {
       fleet: FleetState;
+      board: StatusBoard;
       directory: SiteDirectory;
       publisher: DashboardPublisher;
       firingAlerts(siteId: string): number;
@@ -34,6 +36,7 @@ export class LiveUpdates {
   /** onResults is the ResultsFanOut: never throws. */
   onResults(site: Site, results: ProbeResultMessage[]): void {
     this.deps.fleet.record(site.id, results);
+    this.deps.board.record(site, results);
     if (!this.deps.publisher.watched()) return;
     const entry = this.pending.get(site.id);
     if (entry) entry.results.push(...results);

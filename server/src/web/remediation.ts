@@ -1,24 +1,17 @@
 /**
- * remediationFor gives the site page "what to do" for the problems a fleet row shows. The findings
- * catalogue (contract 1, FINDINGS[code].remediation) is the one source of this text once it lands;
- * until then these short texts stand in, and are replaced by it.
+ * remediationFor gives the site page "what to do": one entry per finding code the site shows, worst
+ * first, with the catalogue's title and the finding's remediation text (contract 1: the findings
+ * catalogue is the one source of this text).
  */
-import type { FleetRow } from '@algwatch/protocol/dashboard';
-import { SIP_TRANSPORTS } from '@algwatch/protocol/check-report';
+import { FINDINGS, type Finding } from '@algwatch/protocol/findings/index';
 
-export function remediationFor(row: FleetRow): Array<{ title: string; text: string }> {
+export function remediationFor(findings: readonly Finding[]): Array<{ title: string; text: string }> {
+  const seen = new Set<string>();
   const advice: Array<{ title: string; text: string }> = [];
-  if (SIP_TRANSPORTS.some((t) => t !== 'tls' && row.sipAlg[t] === 'detected')) {
-    advice.push({
-      title: 'Turn SIP ALG off on the router',
-      text: 'Expect one-way or no audio and phones that drop registration. Netgear: Advanced > Setup > WAN Setup > Disable SIP ALG; TP-Link: Advanced > NAT Forwarding > ALG; FortiGate: set default-voip-alg-mode kernel-helper-based and delete the sip session-helper; Linux/OpenWrt: remove the sip conntrack helper.',
-    });
-  }
-  if (row.bindingLifetimeS !== null && row.bindingLifetimeS < 120) {
-    advice.push({
-      title: 'Raise the router’s UDP timeout or shorten the phones’ keep-alive',
-      text: `Idle UDP bindings expire after ${row.bindingLifetimeS} s: inbound calls stop ringing after that long without traffic. Set the UDP session timeout to at least 120 s (RFC 4787 REQ-5) or make the phones send keep-alives more often.`,
-    });
+  for (const finding of findings) {
+    if (seen.has(finding.code)) continue;
+    seen.add(finding.code);
+    advice.push({ title: FINDINGS[finding.code].title, text: finding.remediation });
   }
   return advice;
 }
