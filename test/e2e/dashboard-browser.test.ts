@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer as createHttpServer } from 'node:http';
 
 const AGENT_BIN = fileURLToPath(new URL('../../agent/bin/algwatch-agent.js', import.meta.url));
 
@@ -188,5 +189,33 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('#enroll, button.revoke, #add-user').count()).toBe(0);
     const refused = await page.evaluate(async () => (await fetch('/api/sites', { method: 'POST', body: '{"name":"x"}' })).status);
     expect(refused).toBe(403);
+  });
+
+  it('adds a notification channel in Settings and its Test button delivers through the real notifier', async () => {
+    const bodies: string[] = [];
+    const receiver = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    const page = await loggedInPage('admin', passwords.admin as string);
+    await page.goto(`${server.base}/settings`);
+    await page.fill('#add-channel input[name="name"]', 'noc-hook');
+    await page.fill('#add-channel input[name="tenant"]', 'acme');
+    await page.selectOption('#add-channel select[name="kind"]', 'webhook');
+    await page.fill('#add-channel input[name="target"]', `http://127.0.0.1:${(receiver.address() as { port: number }).port}/algwatch`);
+    await page.fill('#add-channel input[name="extra"]', 'a-webhook-secret-0123456789abcdef');
+    await page.click('#add-channel button[type="submit"]');
+    const row = page.locator('tr[data-channel="noc-hook"]');
+    await row.locator('button.test-channel').click();
+    await expect.poll(() => row.locator('.channel-status').innerText(), { timeout: 15_000 }).toBe('test delivered');
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toContain('acme');
+    await screenshot(page, 'settings-channels');
   });
 });

@@ -26,6 +26,8 @@ import { SiteDirectory } from './site-directory.js';
 import { uiRoutes } from './ui-routes.js';
 import { siteAdminRoutes } from './site-admin-routes.js';
 import { userRoutes } from './user-routes.js';
+import { channelRoutes } from './channel-routes.js';
+import { ChannelStore } from '../alerting/channels/channel-store.js';
 import { WebAuth } from './web-auth.js';
 
 export interface DashboardDeps {
@@ -74,6 +76,7 @@ export function attachDashboard(deps: DashboardDeps): Dashboard {
         pushConfig: deps.pushConfig,
       }),
       ...userRoutes(users),
+      ...channelRoutes({ channels: new ChannelStore(deps.relational.db), ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}) }),
       ...uiRoutes(),
     ],
     auth,

@@ -7,6 +7,7 @@ import { parseServerConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { UserStore } from '../auth/user-store.js';
 import { logIn, type DashboardSession } from '../../../test/helpers/dashboard-session.js';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 
 describe('settings API', () => {
   let dataDir: string;
@@ -91,5 +92,44 @@ describe('settings API', () => {
     expect(JSON.stringify(listed.body)).not.toContain('scrypt');
     expect((await call('root', 'DELETE', '/api/users/root')).status).toBe(400);
     expect((await call('root', 'DELETE', '/api/users/newbie')).status).toBe(200);
+  });
+
+  it('manages notification channels within the user`s tenants and tests one through the real webhook notifier', async () => {
+    const received: Array<{ signature: string | undefined; body: string }> = [];
+    const receiver: HttpServer = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        received.push({ signature: req.headers['x-algwatch-signature'] as string | undefined, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+      const webhook = { kind: 'webhook', url, secret: 'a-secret-of-32-characters-000000' };
+      await call('root', 'POST', '/api/sites', { name: 'globex-hq', tenant: 'globex' });
+      expect((await call('root', 'POST', '/api/channels', { name: 'globex-hook', tenant: 'globex', destination: webhook })).status).toBe(201);
+      expect((await call('tech', 'POST', '/api/channels', { name: 'everyone', destination: webhook })).status).toBe(403);
+      expect((await call('tech', 'POST', '/api/channels', { name: 'short', tenant: 'acme', destination: { ...webhook, secret: 'short' } })).body.error).toBe(
+        '--secret must be at least 16 characters (e.g. from `openssl rand -hex 32`)',
+      );
+      const added = await call('tech', 'POST', '/api/channels', { name: 'acme-hook', tenant: 'acme', destination: webhook });
+      expect(added.status).toBe(201);
+      expect(JSON.stringify(added.body)).not.toContain(webhook.secret);
+
+      const listed = (await call('tech', 'GET', '/api/channels')).body as { channels: Array<{ name: string }> };
+      expect(listed.channels.map((c) => c.name)).toEqual(['acme-hook']);
+      expect((await call('tech', 'POST', '/api/channels/globex-hook/test')).status).toBe(404);
+      expect((await call('watcher', 'POST', '/api/channels/acme-hook/test')).status).toBe(403);
+
+      expect(await call('tech', 'POST', '/api/channels/acme-hook/test')).toEqual({ status: 200, body: { delivered: true } });
+      expect(received).toHaveLength(1);
+      expect(received[0]?.body).toContain('acme');
+      expect(received[0]?.body).not.toContain(webhook.secret);
+      expect((await call('tech', 'DELETE', '/api/channels/acme-hook')).status).toBe(200);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 });

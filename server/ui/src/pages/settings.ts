@@ -1,7 +1,7 @@
 /**
  * Settings: tenants; sites (enroll, showing the one-line agent command once; revoke); a site's
- * keep-alive targets and probe schedule; users (admins only). Alerting's notification channels join
- * this page when alerting lands. Viewers see the lists without the forms.
+ * keep-alive targets and probe schedule; notification channels with a test button; users (admins
+ * only). Viewers see the lists without the forms.
  */
 import * as z from '@algwatch/protocol/zod';
 import { fleetSchema } from '@algwatch/protocol/dashboard';
@@ -11,6 +11,17 @@ import { esc } from '../format.js';
 
 const tenantsSchema = z.object({ tenants: z.array(z.object({ name: z.string(), sites: z.number() })) });
 const usersSchema = z.object({ users: z.array(z.object({ name: z.string(), role: z.string(), tenants: z.nullable(z.array(z.string())) })) });
+const channelsSchema = z.object({
+  channels: z.array(
+    z.object({
+      name: z.string(),
+      tenant: z.nullable(z.string()),
+      kind: z.string(),
+      destination: z.string(),
+      delivery: z.object({ lastSuccessAt: z.nullable(z.string()), failureCount: z.number(), lastError: z.nullable(z.string()) }),
+    }),
+  ),
+});
 const configSchema = z.object({ targets: z.array(sipTargetSchema), schedule: scheduleSchema });
 
 export async function showSettings(page: HTMLElement, user: SessionUser): Promise<void> {
@@ -35,7 +46,13 @@ export async function showSettings(page: HTMLElement, user: SessionUser): Promis
         <label>Role <select name="role"><option>technician</option><option>viewer</option><option>admin</option></select></label>
         <label>Tenants <input name="tenants" placeholder="a,b (empty: all)"></label><button type="submit">Add user</button></form>
       <div id="user-added" role="status"></div></section>` : ''}
-    <section><h2>Notification channels</h2><p class="empty">Notification channels come with alerting (not in this server version yet); until then use <code>algwatch-server channel</code> once available.</p></section>`;
+    <section><h2>Notification channels</h2><div id="channels"></div>
+      ${operator ? `<form class="inline" id="add-channel"><label>Name <input name="name" required></label>
+        <label>Tenant <input name="tenant" list="tenant-names" placeholder="empty: every tenant"></label>
+        <label>Kind <select name="kind"><option>slack</option><option>webhook</option><option>email</option></select></label>
+        <label>URL or addresses <input name="target" required placeholder="https://hooks.slack.com/… or a@b,c@d"></label>
+        <label>Secret / SMTP URL <input name="extra" placeholder="webhook secret or smtp://…"></label>
+        <button type="submit">Add channel</button></form><div id="channel-added" role="status"></div>` : ''}</section>`;
 
   const $ = (id: string) => page.querySelector(`#${id}`) as HTMLElement | null;
   $('enroll')?.addEventListener('submit', async (event) => {
@@ -60,6 +77,58 @@ export async function showSettings(page: HTMLElement, user: SessionUser): Promis
   for (const button of page.querySelectorAll<HTMLButtonElement>('button.config')) {
     button.addEventListener('click', () => void showSiteConfig($('site-config') as HTMLElement, (button.closest('tr') as HTMLElement).dataset.siteId as string, operator));
   }
+  const listChannels = async () => {
+    const { channels } = await getJson('/api/channels', channelsSchema);
+    const box = $('channels') as HTMLElement;
+    box.innerHTML =
+      channels.length === 0
+        ? '<p class="empty">No channel yet.</p>'
+        : `<table><thead><tr><th>Name</th><th>Tenant</th><th>Kind</th><th>Destination</th><th>Last delivered</th><th>Failures</th><th></th></tr></thead><tbody>${channels
+            .map(
+              (c) =>
+                `<tr data-channel="${esc(c.name)}"><td>${esc(c.name)}</td><td>${esc(c.tenant ?? 'every tenant')}</td><td>${esc(c.kind)}</td><td>${esc(c.destination)}</td><td>${esc(c.delivery.lastSuccessAt ?? 'never')}</td><td>${c.delivery.failureCount}${c.delivery.lastError ? `: ${esc(c.delivery.lastError)}` : ''}</td>` +
+                `<td>${operator ? '<button type="button" class="test-channel">Test</button> <button type="button" class="remove-channel">Remove</button> <span class="channel-status" role="status"></span>' : ''}</td></tr>`,
+            )
+            .join('')}</tbody></table>`;
+    for (const button of box.querySelectorAll<HTMLButtonElement>('button.test-channel')) {
+      button.addEventListener('click', async () => {
+        const row = button.closest('tr') as HTMLElement;
+        const status = row.querySelector('.channel-status') as HTMLElement;
+        status.textContent = 'sending…';
+        try {
+          const reply = (await send('POST', `/api/channels/${encodeURIComponent(row.dataset.channel as string)}/test`)) as { delivered: boolean; error?: string };
+          status.textContent = reply.delivered ? 'test delivered' : `not delivered: ${reply.error ?? ''}`;
+        } catch (error) {
+          status.textContent = (error as Error).message;
+        }
+      });
+    }
+    for (const button of box.querySelectorAll<HTMLButtonElement>('button.remove-channel')) {
+      button.addEventListener('click', async () => {
+        await send('DELETE', `/api/channels/${encodeURIComponent((button.closest('tr') as HTMLElement).dataset.channel as string)}`);
+        await listChannels();
+      });
+    }
+  };
+  await listChannels();
+  $('add-channel')?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target as HTMLFormElement);
+    const kind = String(form.get('kind'));
+    const target = String(form.get('target') ?? '').trim();
+    const extra = String(form.get('extra') ?? '').trim();
+    const destination =
+      kind === 'email' ? { kind, to: target.split(',').map((a) => a.trim()), smtpUrl: extra } : kind === 'webhook' ? { kind, url: target, secret: extra } : { kind, url: target };
+    const out = $('channel-added') as HTMLElement;
+    try {
+      await send('POST', '/api/channels', { name: form.get('name'), tenant: String(form.get('tenant') ?? '').trim() || undefined, destination });
+      out.textContent = 'Channel added: use Test to check it.';
+      await listChannels();
+    } catch (error) {
+      out.textContent = (error as Error).message;
+    }
+  });
+
   if (user.role === 'admin') {
     const listUsers = async () => {
       const { users } = await getJson('/api/users', usersSchema);
