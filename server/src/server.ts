@@ -152,6 +152,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       log,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       ...(hooks.loginThrottle ? { loginThrottle: hooks.loginThrottle } : {}),
+      version: SERVER_VERSION,
       health: () => ({ version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }),
       runNow: (siteId, probes) => agents.runNow(siteId, probes),
       pushConfig: (siteId) => agents.pushConfig(siteId),

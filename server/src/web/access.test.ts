@@ -85,7 +85,7 @@ describe('dashboard access', () => {
     expect(response.headers.get('location')).toBe(`/login?next=${encodeURIComponent(path)}`);
   });
 
-  it.each(['/api/fleet', '/api/session', '/api/sites/x', '/api/nowhere'])('answers 401 to %s without a session', async (path) => {
+  it.each(['/api/fleet', '/api/session', '/api/sites/x', '/api/openapi.json', '/api/users', '/api/channels', '/api/nowhere'])('answers 401 to %s without a session', async (path) => {
     const response = await get(path);
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: 'log in first' });

@@ -27,6 +27,7 @@ import { uiRoutes } from './ui-routes.js';
 import { siteAdminRoutes } from './site-admin-routes.js';
 import { userRoutes } from './user-routes.js';
 import { channelRoutes } from './channel-routes.js';
+import { openApiRoutes } from './openapi.js';
 import { ChannelStore } from '../alerting/channels/channel-store.js';
 import { WebAuth } from './web-auth.js';
 
@@ -40,6 +41,8 @@ export interface DashboardDeps {
   /** https://... when the dashboard is reached over https (Secure cookies). */
   publicUrl?: string;
   health: () => object;
+  /** The server's version, for the OpenAPI document. */
+  version: string;
   runNow(siteId: string, probes: ProbeName[]): Promise<number>;
   pushConfig(siteId: string): Promise<number>;
   disconnectSite(siteId: string): void;
@@ -77,6 +80,7 @@ export function attachDashboard(deps: DashboardDeps): Dashboard {
       }),
       ...userRoutes(users),
       ...channelRoutes({ channels: new ChannelStore(deps.relational.db), ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}) }),
+      ...openApiRoutes(deps.version),
       ...uiRoutes(),
     ],
     auth,
