@@ -28,11 +28,12 @@ export async function runLocal(config: ServerConfig, log: Logger): Promise<void>
   const agent = startLocalAgent(serverUrl, token, join(config.dataDir, 'local-agent'));
   process.stderr.write(
     `\nalgwatch is running on this machine\n` +
-      `  dashboard:  ${serverUrl}/  log in as ${admin.name} with password ${admin.password}\n` +
+      `  dashboard:                ${serverUrl}/  (log in as ${admin.name}, password ${admin.password})\n` +
       `  agents connect to:        ${serverUrl}  (health: ${serverUrl}/healthz)\n` +
       `  site:    ${LOCAL_SITE}, with a local agent probing the reflector on ${config.bind}\n` +
       `  data:    ${config.dataDir}\n` +
       `  enroll a real site:  npx algwatch-server site add SITE-NAME --tenant CLIENT\n` +
+      `  add a login:         npx algwatch-server user add NAME --role technician --tenants CLIENT\n` +
       `  check a site once:   npx algwatch-agent check --server ${config.bind}${checkPortFlags({ sip: server.sip.ports.udp, tls: server.sip.ports.tls, stun: server.stun.sockets[0]?.port ?? config.stunPort })}\n` +
       `Ctrl-C stops it.\n\n`,
   );
