@@ -38,7 +38,7 @@ export function drawHistory(container: HTMLElement, history: SiteHistory): () =>
       width: Math.min(container.clientWidth || 900, 1100),
       height: 220,
       scales: { x: { time: true, min: history.from / 1000, max: history.to / 1000 } },
-      series: [{}, ...series.map((s, i) => ({ label: s.name, stroke: COLOURS[i % COLOURS.length] as string, spanGaps: true, ...(unit === 'detected' ? { paths: uPlot.paths.stepped?.({ align: 1 }) } : {}) }))],
+      series: [{}, ...series.map((s, i) => ({ label: s.name, stroke: COLOURS[i % COLOURS.length] as string, spanGaps: true, points: { show: true, size: 5 }, ...(unit === 'detected' ? { paths: uPlot.paths.stepped?.({ align: 1 }) } : {}) }))],
     };
     plots.push(new uPlot(options, data, box));
   }
