@@ -36,6 +36,10 @@ const serverConfigSchema = z.object({
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   publicHost: z.string().optional(),
+  redisUrl: z
+    .string()
+    .refine((value) => /^rediss?:\/\/\S+$/.test(value), 'must be a redis:// URL, e.g. redis://127.0.0.1:6379')
+    .optional(),
   publicUrl: z
     .string()
     .refine((value) => /^https?:\/\/[^/\s]+\/?$/.test(value), 'must look like https://algwatch.example.net (scheme and host, no path)')
@@ -75,6 +79,7 @@ const OPTIONS = {
   tlsKey: { flag: 'tls-key', env: 'ALGWATCH_TLS_KEY', default: undefined },
   publicHost: { flag: 'public-host', env: 'ALGWATCH_PUBLIC_HOST', default: undefined },
   publicUrl: { flag: 'public-url', env: 'ALGWATCH_PUBLIC_URL', default: undefined },
+  redisUrl: { flag: 'redis-url', env: 'ALGWATCH_REDIS_URL', default: undefined },
   sipMaxConnections: { flag: 'sip-max-connections', env: 'ALGWATCH_SIP_MAX_CONNECTIONS', default: '1024' },
   siteResultsPerSecond: { flag: 'site-results-per-second', env: 'ALGWATCH_SITE_RESULTS_PER_SECOND', default: '100' },
   siteMbPerDay: { flag: 'site-mb-per-day', env: 'ALGWATCH_SITE_MB_PER_DAY', default: '500' },

@@ -43,6 +43,8 @@ export interface StartServerHooks {
   onResults?: ResultsFanOut;
   /** Login throttling other than the default (tests). */
   loginThrottle?: LoginThrottleOptions;
+  /** The Redis channel of dashboard updates other than the default (tests sharing one Redis). */
+  relayChannel?: string;
 }
 
 /** StartupError is a failure to start that a technician can fix (port taken, bad certificate). */
@@ -144,7 +146,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         hooks.onResults?.(site, results, agentId);
       },
     });
-    dashboard = attachDashboard({
+    dashboard = await attachDashboard({
       io,
       handshakes,
       relational,
@@ -152,11 +154,15 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       log,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       ...(hooks.loginThrottle ? { loginThrottle: hooks.loginThrottle } : {}),
+      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      ...(hooks.relayChannel ? { relayChannel: hooks.relayChannel } : {}),
       version: SERVER_VERSION,
       health: () => ({ version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }),
       runNow: (siteId, probes) => agents.runNow(siteId, probes),
       pushConfig: (siteId) => agents.pushConfig(siteId),
       disconnectSite: (siteId) => agents.disconnectSite(siteId),
+    }).catch((err: Error) => {
+      throw new StartupError(err.message);
     });
     closers.push(async () => dashboard?.close());
     const configWatch = watchSiteConfigChanges(relational, agents, log);

@@ -30,6 +30,7 @@ import { channelRoutes } from './channel-routes.js';
 import { openApiRoutes } from './openapi.js';
 import { ChannelStore } from '../alerting/channels/channel-store.js';
 import { WebAuth } from './web-auth.js';
+import { startRedisRelay, type UpdateRelay } from './update-relay.js';
 
 export interface DashboardDeps {
   io: Server;
@@ -47,15 +48,20 @@ export interface DashboardDeps {
   pushConfig(siteId: string): Promise<number>;
   disconnectSite(siteId: string): void;
   loginThrottle?: LoginThrottleOptions;
+  /** redis://...: share live updates with the other server processes (--redis-url). */
+  redisUrl?: string;
+  /** The Redis channel of the updates (tests give each run its own). */
+  relayChannel?: string;
 }
 
 export interface Dashboard {
   handler: WebHandler;
   onResults(site: Site, results: ProbeResultMessage[]): void;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function attachDashboard(deps: DashboardDeps): Dashboard {
+/** attachDashboard rejects with one line when --redis-url is given and Redis cannot be reached. */
+export async function attachDashboard(deps: DashboardDeps): Promise<Dashboard> {
   const users = new UserStore(deps.relational.db);
   const auth = new WebAuth(new SessionStore(deps.relational.db, users), { secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
   const directory = new SiteDirectory(deps.relational.db);
@@ -64,7 +70,24 @@ export function attachDashboard(deps: DashboardDeps): Dashboard {
   // Alerting (issue 11) will answer this; no alert fires until it lands.
   const firingAlerts = () => 0;
   const publisher = attachDashboardNamespace(deps.io, auth, deps.handshakes);
-  const live = new LiveUpdates({ fleet, board, directory, publisher, firingAlerts, log: deps.log });
+  let relay: UpdateRelay | undefined;
+  if (deps.redisUrl) {
+    relay = await startRedisRelay({
+      url: deps.redisUrl,
+      ...(deps.relayChannel ? { channel: deps.relayChannel } : {}),
+      deliver: (tenant, update) => {
+        // Results ingested by another process: this process's fleet state learns them too.
+        fleet.record(update.row.siteId, update.results);
+        board.record({ id: update.row.siteId }, update.results);
+        publisher.publish(tenant, update);
+      },
+      log: deps.log,
+    }).catch((error: Error) => {
+      publisher.stop();
+      throw error;
+    });
+  }
+  const live = new LiveUpdates({ fleet, board, directory, publisher, ...(relay ? { relay } : {}), firingAlerts, log: deps.log });
   const handler = createWebHandler({
     routes: [
       ...healthRoutes(deps.health),
@@ -91,10 +114,11 @@ export function attachDashboard(deps: DashboardDeps): Dashboard {
   return {
     handler,
     onResults: (site, results) => live.onResults(site, results),
-    close() {
+    async close() {
       clearInterval(pruning);
       live.stop();
       publisher.stop();
+      await relay?.close();
     },
   };
 }

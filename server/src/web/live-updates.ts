@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ProbeResultMessage } from '@algwatch/protocol/events';
 import type { Site } from '../relational/relational-store.js';
 import type { DashboardPublisher } from './dashboard-namespace.js';
+import type { UpdateRelay } from './update-relay.js';
 import type { FleetState } from './fleet-state.js';
 import type { StatusBoard } from './status-board.js';
 import { rowOf } from './fleet-routes.js';
@@ -28,6 +29,8 @@ export class LiveUpdates {
       board: StatusBoard;
       directory: SiteDirectory;
       publisher: DashboardPublisher;
+      /** Across processes (--redis-url): updates go through it, and are built even with no local browser. */
+      relay?: UpdateRelay;
       firingAlerts(siteId: string): number;
       log: Pick<Logger, 'warn'>;
     },
@@ -37,7 +40,7 @@ export class LiveUpdates {
   onResults(site: Site, results: ProbeResultMessage[]): void {
     this.deps.fleet.record(site.id, results);
     this.deps.board.record(site, results);
-    if (!this.deps.publisher.watched()) return;
+    if (!this.deps.relay && !this.deps.publisher.watched()) return;
     const entry = this.pending.get(site.id);
     if (entry) entry.results.push(...results);
     else this.pending.set(site.id, { site, results: [...results] });
@@ -52,7 +55,9 @@ export class LiveUpdates {
       try {
         const listing = await this.deps.directory.visibleSite(SYSTEM_VIEWER, site.id);
         if (!listing) continue;
-        this.deps.publisher.publish(listing.tenant, { row: rowOf(this.deps, listing), results });
+        const update = { row: rowOf(this.deps, listing), results };
+        if (this.deps.relay) this.deps.relay.publish(listing.tenant, update);
+        else this.deps.publisher.publish(listing.tenant, update);
       } catch (error) {
         this.deps.log.warn({ err: (error as Error).message, site: site.name }, 'dashboard update not sent');
       }
