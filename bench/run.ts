@@ -10,6 +10,7 @@ import { benchIngest } from './ingest.js';
 import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
 import { benchDashboardFleet } from './dashboard-fleet.js';
+import { benchDashboardLive } from './dashboard-live.js';
 import { benchReflection } from './reflection.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'agent-footprint': benchAgentFootprint,
   'agent-soak': benchAgentSoak,
   'dashboard-fleet': benchDashboardFleet,
+  'dashboard-live': benchDashboardLive,
   reflection: benchReflection,
 };
 

@@ -188,7 +188,7 @@ describe('dashboard access', () => {
 
     const received = { tech: [] as SiteUpdate[], admin: [] as SiteUpdate[] };
     for (const [who, session] of [['tech', tech], ['admin', admin]] as const) {
-      const socket = connect(`${base}${DASHBOARD_NAMESPACE}`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie: session.cookie } });
+      const socket = connect(`${base}${DASHBOARD_NAMESPACE}`, { forceNew: true, transports: ['websocket'], reconnection: false, extraHeaders: { cookie: session.cookie } });
       sockets.push(socket);
       socket.on('siteUpdate', (update: unknown) => received[who].push(siteUpdateSchema.parse(update)));
       await new Promise<void>((resolve, reject) => {

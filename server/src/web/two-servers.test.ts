@@ -58,7 +58,7 @@ describe('two servers sharing PostgreSQL and Redis', () => {
     const session = await logIn(base(a), 'tech', password);
     expect((await fetch(`${base(b)}/api/fleet`, { headers: { cookie: session.cookie } })).status).toBe(200);
 
-    const browser = connect(`${base(a)}${DASHBOARD_NAMESPACE}`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie: session.cookie } });
+    const browser = connect(`${base(a)}${DASHBOARD_NAMESPACE}`, { forceNew: true, transports: ['websocket'], reconnection: false, extraHeaders: { cookie: session.cookie } });
     sockets.push(browser);
     const updates: SiteUpdate[] = [];
     browser.on('siteUpdate', (update: unknown) => updates.push(siteUpdateSchema.parse(update)));
