@@ -118,6 +118,7 @@ describe('settings API', () => {
       expect(added.status).toBe(201);
       expect(JSON.stringify(added.body)).not.toContain(webhook.secret);
 
+      expect((await call('tech', 'GET', '/api/tenants')).body).toEqual({ tenants: [{ name: 'acme', sites: 2 }] });
       const listed = (await call('tech', 'GET', '/api/channels')).body as { channels: Array<{ name: string }> };
       expect(listed.channels.map((c) => c.name)).toEqual(['acme-hook']);
       expect((await call('tech', 'POST', '/api/channels/globex-hook/test')).status).toBe(404);
