@@ -8,10 +8,10 @@ import type { Fleet, FleetRow, SiteDetail } from '@algwatch/protocol/dashboard';
 import { PROBE_NAMES, runNowSchema } from '@algwatch/protocol/events';
 import type { RelationalStore } from '../relational/relational-store.js';
 import { canOperate } from '../auth/roles.js';
-import { AGENT_ONLINE_WITHIN_MS, type SiteDirectory, type SiteListing } from './site-directory.js';
+import { AGENT_ONLINE_WITHIN_MS, visibleSiteOf, type SiteDirectory, type SiteListing } from './site-directory.js';
 import type { FleetState } from './fleet-state.js';
 import type { StatusBoard } from './status-board.js';
-import { HttpError, readJson, sendJson, type AuthedContext, type RequestContext, type WebRoute } from './http-kit.js';
+import { HttpError, readJson, sendJson, type AuthedContext, type WebRoute } from './http-kit.js';
 import { remediationFor } from './remediation.js';
 
 export interface FleetRoutesDeps {
@@ -43,7 +43,7 @@ export function fleetRoutes(deps: FleetRoutesDeps): WebRoute[] {
       path: /^\/api\/sites\/(?<siteId>[^/]+)$/,
       access: 'api',
       async handle(ctx) {
-        const listing = await visibleSite(deps, ctx);
+        const listing = await visibleSiteOf(deps.directory, ctx);
         const agents = await deps.relational.listAgents(listing.siteId);
         const onlineSince = new Date(Date.now() - AGENT_ONLINE_WITHIN_MS).toISOString();
         const row = rowOf(deps, listing);
@@ -62,7 +62,7 @@ export function fleetRoutes(deps: FleetRoutesDeps): WebRoute[] {
       access: 'api',
       async handle(ctx) {
         if (!canOperate((ctx as AuthedContext).viewer)) throw new HttpError(403, 'viewers cannot run checks: ask a technician or admin');
-        const listing = await visibleSite(deps, ctx);
+        const listing = await visibleSiteOf(deps.directory, ctx);
         const body = (await readJson(ctx.req)) as { probes?: unknown };
         const parsed = runNowSchema.safeParse({ probes: body.probes ?? ['sip-alg', 'stun-mapping'] });
         if (!parsed.success) throw new HttpError(400, `probes must be a non-empty list of ${PROBE_NAMES.join(', ')}`);
@@ -73,12 +73,6 @@ export function fleetRoutes(deps: FleetRoutesDeps): WebRoute[] {
       },
     },
   ];
-}
-
-async function visibleSite(deps: FleetRoutesDeps, ctx: RequestContext): Promise<SiteListing> {
-  const listing = await deps.directory.visibleSite((ctx as AuthedContext).viewer, ctx.params.siteId ?? '');
-  if (!listing) throw new HttpError(404, 'no such site');
-  return listing;
 }
 
 /** rowOf is a site's fleet row: its listing, firing alerts and newest results. */

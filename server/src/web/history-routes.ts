@@ -6,8 +6,8 @@
 import type { SiteHistory } from '@algwatch/protocol/dashboard';
 import type { MeasurementName } from '@algwatch/protocol/measurements';
 import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
-import { HttpError, sendJson, type AuthedContext, type WebRoute } from './http-kit.js';
-import type { SiteDirectory } from './site-directory.js';
+import { HttpError, sendJson, type WebRoute } from './http-kit.js';
+import { visibleSiteOf, type SiteDirectory } from './site-directory.js';
 
 const MAX_RANGE_MS = 31 * 24 * 3600 * 1000;
 const DEFAULT_RANGE_MS = 24 * 3600 * 1000;
@@ -26,8 +26,7 @@ export function historyRoutes(deps: HistoryRoutesDeps): WebRoute[] {
       path: /^\/api\/sites\/(?<siteId>[^/]+)\/history$/,
       access: 'api',
       async handle(ctx) {
-        const listing = await deps.directory.visibleSite((ctx as AuthedContext).viewer, ctx.params.siteId ?? '');
-        if (!listing) throw new HttpError(404, 'no such site');
+        const listing = await visibleSiteOf(deps.directory, ctx);
         const now = Date.now();
         const to = numberParam(ctx.url.searchParams.get('to'), now);
         const from = numberParam(ctx.url.searchParams.get('from'), to - DEFAULT_RANGE_MS);

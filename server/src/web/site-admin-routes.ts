@@ -12,7 +12,7 @@ import { canOperate, canSeeTenant, type Viewer } from '../auth/roles.js';
 import { DEFAULT_TENANT, type RelationalStore } from '../relational/relational-store.js';
 import { RelationalError } from '../relational/relational-error.js';
 import { HttpError, readJson, sendJson, type AuthedContext, type RequestContext, type WebRoute } from './http-kit.js';
-import type { SiteDirectory, SiteListing } from './site-directory.js';
+import { visibleSiteOf, type SiteDirectory } from './site-directory.js';
 
 export interface SiteAdminDeps {
   relational: RelationalStore;
@@ -60,7 +60,7 @@ export function siteAdminRoutes(deps: SiteAdminDeps): WebRoute[] {
       access: 'api',
       async handle(ctx) {
         operator(ctx);
-        const listing = await visibleSite(deps, ctx);
+        const listing = await visibleSiteOf(deps.directory, ctx);
         const { revoked } = await deps.relational.revokeSiteTokens(listing.siteId);
         deps.disconnectSite(listing.siteId);
         sendJson(ctx.res, 200, { ok: true, revoked });
@@ -71,7 +71,7 @@ export function siteAdminRoutes(deps: SiteAdminDeps): WebRoute[] {
       path: /^\/api\/sites\/(?<siteId>[^/]+)\/config$/,
       access: 'api',
       async handle(ctx) {
-        const listing = await visibleSite(deps, ctx);
+        const listing = await visibleSiteOf(deps.directory, ctx);
         sendJson(ctx.res, 200, await deps.relational.getAgentConfig(listing.siteId));
       },
     },
@@ -81,7 +81,7 @@ export function siteAdminRoutes(deps: SiteAdminDeps): WebRoute[] {
       access: 'api',
       async handle(ctx) {
         operator(ctx);
-        const listing = await visibleSite(deps, ctx);
+        const listing = await visibleSiteOf(deps.directory, ctx);
         const body = configSchema.safeParse(await readJson(ctx.req));
         if (!body.success) throw new HttpError(400, 'send { targets?: [...], schedule?: {...} }');
         const targets = body.data.targets?.map((target, index) => {
@@ -104,12 +104,6 @@ function operator(ctx: RequestContext): Viewer {
   const { viewer } = ctx as AuthedContext;
   if (!canOperate(viewer)) throw new HttpError(403, 'viewers cannot change settings: ask a technician or admin');
   return viewer;
-}
-
-async function visibleSite(deps: SiteAdminDeps, ctx: RequestContext): Promise<SiteListing> {
-  const listing = await deps.directory.visibleSite((ctx as AuthedContext).viewer, ctx.params.siteId ?? '');
-  if (!listing) throw new HttpError(404, 'no such site');
-  return listing;
 }
 
 /** relationalCall turns the store's expected refusals (name taken, bad name) into 409/400 with their message. */

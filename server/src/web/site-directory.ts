@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { RelationalDatabase } from '../relational/schema.js';
 import type { Viewer } from '../auth/roles.js';
 import type { SiteFacts } from './fleet-state.js';
+import { HttpError, type AuthedContext, type RequestContext } from './http-kit.js';
 
 /** An agent counts as online when it said hello or sent a heartbeat (every 30 s) within this. */
 export const AGENT_ONLINE_WITHIN_MS = 90_000;
@@ -60,4 +61,14 @@ export class SiteDirectory {
 /** tenantScope is the tenant names a viewer is limited to, or null for every tenant. */
 export function tenantScope(viewer: Viewer): readonly string[] | null {
   return viewer.role === 'admin' ? null : viewer.tenants;
+}
+
+/**
+ * visibleSiteOf is the route's `:siteId` as the logged-in user may see it; HttpError 404 when it
+ * does not exist or belongs to a tenant the user may not see (the same answer for both).
+ */
+export async function visibleSiteOf(directory: SiteDirectory, ctx: RequestContext): Promise<SiteListing> {
+  const listing = await directory.visibleSite((ctx as AuthedContext).viewer, ctx.params.siteId ?? '');
+  if (!listing) throw new HttpError(404, 'no such site');
+  return listing;
 }
