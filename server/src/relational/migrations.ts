@@ -97,7 +97,8 @@ const runNowRequests: Migration = {
 };
 
 // Dashboard logins: users (role, the tenants they are limited to) and their sessions. A session row
-// holds only the hash of the cookie's secret, so a leaked database does not log anyone in.
+// holds only the hash of the cookie's secret, so a leaked database does not log anyone in. And the
+// dashboard's acknowledgements of alerts.
 const usersSessions: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
@@ -119,6 +120,14 @@ const usersSessions: Migration = {
       .execute();
     await db.schema.createIndex('sessions_user_idx').on('sessions').column('user_id').execute();
     await db.schema.createIndex('sessions_expires_idx').on('sessions').column('expires_at').execute();
+    // A user's "I am on it" for a firing alert, by the alert's fingerprint; it holds for the episode
+    // it was given in (an alert firing again after it resolved is not acknowledged).
+    await db.schema
+      .createTable('alert_acks')
+      .addColumn('fingerprint', 'text', (col) => col.primaryKey())
+      .addColumn('acked_by', 'text', (col) => col.notNull())
+      .addColumn('acked_at', 'text', (col) => col.notNull())
+      .execute();
   },
 };
 

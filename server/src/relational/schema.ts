@@ -91,6 +91,14 @@ export interface SessionsTable {
   expires_at: string;
 }
 
+export interface AlertAcksTable {
+  /** The alert's fingerprint (alerting's `alerts.fingerprint`). */
+  fingerprint: string;
+  /** The user's name. */
+  acked_by: string;
+  acked_at: string;
+}
+
 export interface NotificationChannelsTable {
   id: string;
   name: string;
@@ -125,6 +133,7 @@ export interface RelationalDatabase {
   run_now_requests: RunNowRequestsTable;
   users: UsersTable;
   sessions: SessionsTable;
+  alert_acks: AlertAcksTable;
   notification_channels: NotificationChannelsTable;
   notification_threads: NotificationThreadsTable;
 }
