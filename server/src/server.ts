@@ -45,6 +45,8 @@ export interface StartServerHooks {
   loginThrottle?: LoginThrottleOptions;
   /** The Redis channel of dashboard updates other than the default (tests sharing one Redis). */
   relayChannel?: string;
+  /** How often open dashboard sockets' sessions are checked again (default 60 s; tests). */
+  sessionRecheckMs?: number;
 }
 
 /** StartupError is a failure to start that a technician can fix (port taken, bad certificate). */
@@ -156,6 +158,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       ...(hooks.loginThrottle ? { loginThrottle: hooks.loginThrottle } : {}),
       ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
       ...(hooks.relayChannel ? { relayChannel: hooks.relayChannel } : {}),
+      ...(hooks.sessionRecheckMs ? { sessionRecheckMs: hooks.sessionRecheckMs } : {}),
       version: SERVER_VERSION,
       health: () => ({ version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }),
       runNow: (siteId, probes) => agents.runNow(siteId, probes),

@@ -46,7 +46,10 @@ describe('dashboard access', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'algwatch-access-'));
     const config = parseServerConfig(['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--data-dir', dataDir], {});
     // A small throttle so the test reaches it in a few attempts; its own user, so other logins are untouched.
-    server = await startServer(config, pino({ level: 'silent' }), { loginThrottle: { perUserBurst: 3, perUserRefillSeconds: 600, perAddressBurst: 50, perAddressRefillSeconds: 600 } });
+    server = await startServer(config, pino({ level: 'silent' }), {
+      loginThrottle: { perUserBurst: 3, perUserRefillSeconds: 600, perAddressBurst: 50, perAddressRefillSeconds: 600 },
+      sessionRecheckMs: 200,
+    });
     base = `http://127.0.0.1:${server.httpPort}`;
     const users = new UserStore(server.relational.db);
     for (const [name, role, tenants] of [
@@ -205,5 +208,20 @@ describe('dashboard access', () => {
     expect(received.tech[0]?.row).toMatchObject({ tenant: 'acme', site: 'acme-hq', state: 'critical', sipAlg: { udp: 'detected' } });
     expect(JSON.stringify(received.tech)).not.toContain('globex');
     expect(received.admin.map((u) => u.row.tenant).sort()).toEqual(['acme', 'globex']);
+  });
+
+  it('closes the open dashboard socket of a user who is removed', async () => {
+    const users = new UserStore(server.relational.db);
+    const { password } = await users.addUser({ name: 'leaver', role: 'viewer' });
+    const session = await logIn(base, 'leaver', password);
+    const socket = connect(`${base}${DASHBOARD_NAMESPACE}`, { forceNew: true, transports: ['websocket'], reconnection: false, extraHeaders: { cookie: session.cookie } });
+    sockets.push(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    const closed = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    await users.removeUser('leaver');
+    expect(await closed).toBe('io server disconnect');
   });
 });

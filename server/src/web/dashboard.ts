@@ -52,6 +52,8 @@ export interface DashboardDeps {
   redisUrl?: string;
   /** The Redis channel of the updates (tests give each run its own). */
   relayChannel?: string;
+  /** How often open sockets' sessions are checked again (SESSION_RECHECK_MS unless given). */
+  sessionRecheckMs?: number;
 }
 
 export interface Dashboard {
@@ -69,7 +71,7 @@ export async function attachDashboard(deps: DashboardDeps): Promise<Dashboard> {
   const board = new StatusBoard();
   // Alerting (issue 11) will answer this; no alert fires until it lands.
   const firingAlerts = () => 0;
-  const publisher = attachDashboardNamespace(deps.io, auth, deps.handshakes);
+  const publisher = attachDashboardNamespace(deps.io, auth, deps.handshakes, deps.sessionRecheckMs);
   let relay: UpdateRelay | undefined;
   if (deps.redisUrl) {
     relay = await startRedisRelay({
