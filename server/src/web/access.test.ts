@@ -224,4 +224,17 @@ describe('dashboard access', () => {
     await users.removeUser('leaver');
     expect(await closed).toBe('io server disconnect');
   });
+
+  it('refuses a dashboard socket opened from another site`s page, even with a valid session cookie', async () => {
+    const session = await logIn(base, 'root', passwords.root as string);
+    const socket = connect(`${base}${DASHBOARD_NAMESPACE}`, {
+      forceNew: true,
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: session.cookie, origin: 'https://evil.example' },
+    });
+    sockets.push(socket);
+    const error = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
+    expect(error.message).toBe('cross-site connection refused');
+  });
 });

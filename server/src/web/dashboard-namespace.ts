@@ -20,6 +20,15 @@ const EVERY_TENANT_ROOM = 'tenants:*';
 const tenantRoom = (tenant: string) => `tenant:${tenant}`;
 export const SESSION_RECHECK_MS = 60_000;
 export const LOGIN_REQUIRED = 'log in first';
+export const CROSS_SITE_REFUSED = 'cross-site connection refused';
+
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
 
 interface DashboardSocketData {
   viewer: Viewer;
@@ -38,6 +47,10 @@ export interface DashboardPublisher {
 export function attachDashboardNamespace(io: Server, auth: WebAuth, handshakes: HandshakeGuard, sessionRecheckMs = SESSION_RECHECK_MS): DashboardPublisher {
   const namespace = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
   namespace.use((socket, next) => {
+    // A page of another site must not ride the user's cookie into this socket (cross-site
+    // WebSocket hijacking): browsers send Origin with the handshake, and it must be this host.
+    const origin = socket.handshake.headers.origin;
+    if (origin !== undefined && !sameHost(origin, socket.handshake.headers.host)) return next(new Error(CROSS_SITE_REFUSED));
     auth.sessionOf(socket.request).then(
       (session) => {
         if (!session) return next(new Error(LOGIN_REQUIRED));
