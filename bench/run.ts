@@ -11,6 +11,7 @@ import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
 import { benchDashboardFleet } from './dashboard-fleet.js';
 import { benchDashboardLive } from './dashboard-live.js';
+import { benchAlerting } from './alerting.js';
 import { benchReflection } from './reflection.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'agent-soak': benchAgentSoak,
   'dashboard-fleet': benchDashboardFleet,
   'dashboard-live': benchDashboardLive,
+  alerting: benchAlerting,
   reflection: benchReflection,
 };
 

@@ -7,14 +7,26 @@ import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
 import { userCommand, USER_USAGE } from './commands/user.js';
+import { alertsCommand, ALERTS_USAGE } from './commands/alerts.js';
+import { silenceCommand, SILENCE_USAGE } from './commands/silence.js';
+import { ruleCommand, RULE_USAGE } from './commands/rule.js';
 import { channelCommand, CHANNEL_USAGE } from './commands/channel.js';
 
 const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
-                       [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE] [--debug]
+                       [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE]
+                       [--smtp-from ADDR] [--public-url URL] [--agent-offline-after D] [--alert-group-wait D]
+                       [--alert-group-interval D] [--alert-repeat-interval D] [--notify-timeout D]
+                       [--notify-attempts N] [--debug]
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
        algwatch-server ${USER_USAGE.replace(/^usage: /, "")}
-       algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}`;
+       algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${ALERTS_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${SILENCE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${RULE_USAGE.replace(/^usage: /, "")}`;
+
+/** The store commands: each takes --data-dir / --database-url, defaulting to ALGWATCH_* variables. */
+const STORE_COMMANDS = { site: siteCommand, user: userCommand, alerts: alertsCommand, silence: silenceCommand, rule: ruleCommand } as const;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -23,14 +35,18 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const storeOptions = {
-    dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
-    ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
-  };
-  if (command === 'site') return siteCommand(rest, storeOptions);
-  if (command === 'user') return userCommand(rest, storeOptions);
+  if (command !== undefined && Object.hasOwn(STORE_COMMANDS, command)) {
+    return STORE_COMMANDS[command as keyof typeof STORE_COMMANDS](rest, {
+      dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
+      ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
+    });
+  }
   if (command === 'channel') {
-    return channelCommand(rest, { ...storeOptions, ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}) });
+    return channelCommand(rest, {
+      dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
+      ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
+      ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}),
+    });
   }
   if (command === 'local') return local(rest);
   if (command === undefined || command === 'serve' || command.startsWith('-')) {

@@ -6,11 +6,18 @@ import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { flagError } from '@algwatch/protocol/cli-flags';
+import { parseDuration } from './alerting/durations.js';
 
 const port = z
   .string()
   .refine((value) => /^\d{1,5}$/.test(value) && Number(value) <= 65535, 'must be a port number from 0 to 65535')
   .transform(Number);
+
+/** A duration flag (`90s`, `2m`, `4h`) in milliseconds. */
+const duration = z
+  .string()
+  .refine((value) => parseDuration(value) !== null, 'must be a duration like 90s, 2m or 4h')
+  .transform((value) => parseDuration(value) as number);
 
 const serverConfigSchema = z.object({
   bind: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address, e.g. 0.0.0.0 or 203.0.113.10'),
@@ -40,11 +47,6 @@ const serverConfigSchema = z.object({
     .string()
     .refine((value) => /^rediss?:\/\/\S+$/.test(value), 'must be a redis:// URL, e.g. redis://127.0.0.1:6379')
     .optional(),
-  publicUrl: z
-    .string()
-    .refine((value) => /^https?:\/\/[^/\s]+\/?$/.test(value), 'must look like https://algwatch.example.net (scheme and host, no path)')
-    .transform((value) => value.replace(/\/$/, ''))
-    .optional(),
   sipMaxConnections: z
     .string()
     .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= 1 && Number(value) <= 100_000, 'must be a number of connections from 1 to 100000')
@@ -56,6 +58,25 @@ const serverConfigSchema = z.object({
   siteMbPerDay: z
     .string()
     .refine((value) => /^\d{1,7}$/.test(value) && Number(value) >= 1, 'must be a whole number of megabytes from 1')
+    .transform(Number),
+  smtpFrom: z
+    .string()
+    .refine((value) => /^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(value), 'must be an address like algwatch@msp.example or "algwatch <algwatch@msp.example>"')
+    .optional(),
+  publicUrl: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/\s]+(\/\S*)?$/.test(value), 'must be an http:// or https:// URL, e.g. https://algwatch.msp.example')
+    // Without its trailing slash: links and the agent command append paths to it.
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
+  agentOfflineAfterMs: duration.refine((ms) => ms >= 1_000, 'must be at least 1s'),
+  alertGroupWaitMs: duration,
+  alertGroupIntervalMs: duration.refine((ms) => ms >= 1, 'must be more than 0'),
+  alertRepeatIntervalMs: duration.refine((ms) => ms >= 1_000, 'must be at least 1s'),
+  notifyTimeoutMs: duration.refine((ms) => ms >= 100, 'must be at least 100ms'),
+  notifyAttempts: z
+    .string()
+    .refine((value) => /^\d{1,2}$/.test(value) && Number(value) >= 1 && Number(value) <= 20, 'must be a number of attempts from 1 to 20')
     .transform(Number),
   debug: z.boolean(),
 });
@@ -78,11 +99,18 @@ const OPTIONS = {
   tlsCert: { flag: 'tls-cert', env: 'ALGWATCH_TLS_CERT', default: undefined },
   tlsKey: { flag: 'tls-key', env: 'ALGWATCH_TLS_KEY', default: undefined },
   publicHost: { flag: 'public-host', env: 'ALGWATCH_PUBLIC_HOST', default: undefined },
-  publicUrl: { flag: 'public-url', env: 'ALGWATCH_PUBLIC_URL', default: undefined },
   redisUrl: { flag: 'redis-url', env: 'ALGWATCH_REDIS_URL', default: undefined },
   sipMaxConnections: { flag: 'sip-max-connections', env: 'ALGWATCH_SIP_MAX_CONNECTIONS', default: '1024' },
   siteResultsPerSecond: { flag: 'site-results-per-second', env: 'ALGWATCH_SITE_RESULTS_PER_SECOND', default: '100' },
   siteMbPerDay: { flag: 'site-mb-per-day', env: 'ALGWATCH_SITE_MB_PER_DAY', default: '500' },
+  smtpFrom: { flag: 'smtp-from', env: 'ALGWATCH_SMTP_FROM', default: undefined },
+  publicUrl: { flag: 'public-url', env: 'ALGWATCH_PUBLIC_URL', default: undefined },
+  agentOfflineAfterMs: { flag: 'agent-offline-after', env: 'ALGWATCH_AGENT_OFFLINE_AFTER', default: '90s' },
+  alertGroupWaitMs: { flag: 'alert-group-wait', env: 'ALGWATCH_ALERT_GROUP_WAIT', default: '30s' },
+  alertGroupIntervalMs: { flag: 'alert-group-interval', env: 'ALGWATCH_ALERT_GROUP_INTERVAL', default: '1m' },
+  alertRepeatIntervalMs: { flag: 'alert-repeat-interval', env: 'ALGWATCH_ALERT_REPEAT_INTERVAL', default: '4h' },
+  notifyTimeoutMs: { flag: 'notify-timeout', env: 'ALGWATCH_NOTIFY_TIMEOUT', default: '10s' },
+  notifyAttempts: { flag: 'notify-attempts', env: 'ALGWATCH_NOTIFY_ATTEMPTS', default: '5' },
 } as const;
 
 export class ConfigError extends Error {

@@ -19,6 +19,11 @@ import { openTimeSeriesStore } from './storage/open-time-series.js';
 import type { TimeSeriesStore } from './storage/time-series.js';
 import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
 import type { ResultsFanOut } from './ingest/ingest-results.js';
+import { ResultsFeed } from './ingest/results-feed.js';
+import { AlertEngine } from './alerting/engine.js';
+import type { AlertDispatcher } from './alerting/dispatch.js';
+import { channelsDispatcher } from './alerting/channels-dispatcher.js';
+import { defaultSmtpFrom } from './alerting/notifiers/email.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
 import { attachDashboard, type Dashboard } from './web/dashboard.js';
 import type { LoginThrottleOptions } from './web/login-throttle.js';
@@ -35,11 +40,15 @@ export interface RunningServer {
   readonly relational: RelationalStore;
   readonly timeSeries: TimeSeriesStore;
   readonly agents: AgentGateway;
+  /** Every newly stored batch of results, once each (alerting and the dashboard subscribe). */
+  readonly results: ResultsFeed;
+  /** The alert engine; null when started with `alerting: false`. */
+  readonly alerts: AlertEngine | null;
   close(): Promise<void>;
 }
 
 export interface StartServerHooks {
-  /** Called with every newly stored batch of results (dashboard and alerting subscribe here). */
+  /** Called with every newly stored batch of results (the same batches `results` publishes). */
   onResults?: ResultsFanOut;
   /** Login throttling other than the default (tests). */
   loginThrottle?: LoginThrottleOptions;
@@ -47,6 +56,10 @@ export interface StartServerHooks {
   relayChannel?: string;
   /** How often open dashboard sockets' sessions are checked again (default 60 s; tests). */
   sessionRecheckMs?: number;
+  /** Where alert notifications go; default: the tenant's notification channels. */
+  dispatcher?: AlertDispatcher;
+  /** false runs without the alert engine (the ingest bench's baseline); default true. */
+  alerting?: boolean;
 }
 
 /** StartupError is a failure to start that a technician can fix (port taken, bad certificate). */
@@ -114,6 +127,41 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     });
     closers.push(() => timeSeries.close());
 
+    const results = new ResultsFeed((err) => log.error({ err }, 'results subscriber failed'));
+    const onResults = hooks.onResults;
+    if (onResults) results.subscribe((batch) => onResults(batch.site, batch.results, batch.agentId));
+    let alerts: AlertEngine | null = null;
+    // Deliveries still retrying when the server stops give up (recorded as failed) instead of holding it up.
+    const stopping = new AbortController();
+    if (hooks.alerting !== false) {
+      const engine = await AlertEngine.start({
+        relational,
+        timeSeries,
+        log,
+        dispatcher:
+          hooks.dispatcher ??
+          channelsDispatcher({
+            db: relational.db,
+            smtpFrom: config.smtpFrom ?? defaultSmtpFrom(),
+            log,
+            attempts: config.notifyAttempts,
+            attemptTimeoutMs: config.notifyTimeoutMs,
+            signal: stopping.signal,
+          }),
+        timing: { groupWaitMs: config.alertGroupWaitMs, groupIntervalMs: config.alertGroupIntervalMs, repeatIntervalMs: config.alertRepeatIntervalMs },
+        agentOfflineAfterMs: config.agentOfflineAfterMs,
+        publicUrl: config.publicUrl,
+      }).catch((err: Error) => {
+        throw new StartupError(`alerting could not start: ${err.message}`);
+      });
+      alerts = engine;
+      results.subscribe(engine.onResults);
+      closers.push(() => engine.close());
+      // Runs before engine.close (closers run last first): retrying deliveries end, then the engine drains.
+      closers.push(async () => stopping.abort());
+    }
+
+
     // Every HTTP request but socket.io's goes to the dashboard's dispatcher, which admits only
     // /healthz and the login form without a session (web/http-app.ts).
     let dashboard: Dashboard | undefined;
@@ -143,9 +191,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         resultsBurst: Math.max(DEFAULT_SITE_QUOTA.resultsBurst, config.siteResultsPerSecond * 10),
         bytesPerDay: config.siteMbPerDay * 1024 * 1024,
       },
-      onResults: (site, results, agentId) => {
-        dashboard?.onResults(site, results);
-        hooks.onResults?.(site, results, agentId);
+      onResults: (site, stored, agentId) => {
+        results.publish({ site, agentId, results: stored });
       },
     });
     dashboard = await attachDashboard({
@@ -167,6 +214,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     }).catch((err: Error) => {
       throw new StartupError(err.message);
     });
+    const dashboardReady = dashboard;
+    results.subscribe((batch) => dashboardReady.onResults(batch.site, batch.results));
     closers.push(async () => dashboard?.close());
     const configWatch = watchSiteConfigChanges(relational, agents, log);
     closers.push(async () => configWatch.stop());
@@ -186,7 +235,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       { bind: config.bind, altAddress: config.altAddress ?? null, sip: sip.ports, stun: stun.sockets, httpPort },
       'algwatch server listening',
     );
-    return { httpPort, sip, stun, relational, timeSeries, agents, close: closeAll };
+    return { httpPort, sip, stun, relational, timeSeries, agents, results, alerts, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -20,10 +20,8 @@ describe('session cookies', () => {
     expect(auth.sessionCookie('s3cret')).not.toContain('Secure');
   });
 
-  it('rejects a --public-url with a path or without a scheme in one line', () => {
-    expect(() => parseServerConfig(['--public-url', 'algwatch.example'], {})).toThrow(
-      '--public-url (ALGWATCH_PUBLIC_URL) must look like https://algwatch.example.net (scheme and host, no path)',
-    );
+  it('rejects a --public-url without a scheme in one line', () => {
+    expect(() => parseServerConfig(['--public-url', 'algwatch.example'], {})).toThrow('--public-url (ALGWATCH_PUBLIC_URL) must be an http:// or https:// URL, e.g. https://algwatch.msp.example');
   });
 
   it('reads the first of duplicate cookies and ignores malformed parts', () => {
