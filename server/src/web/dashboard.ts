@@ -28,6 +28,11 @@ import { siteAdminRoutes } from './site-admin-routes.js';
 import { userRoutes } from './user-routes.js';
 import { channelRoutes } from './channel-routes.js';
 import { openApiRoutes } from './openapi.js';
+import { alertRoutes } from './alert-routes.js';
+import { AlertAckStore } from './alert-ack-store.js';
+import { FiringAlertCounts } from './firing-alert-counts.js';
+import { AlertStore } from '../alerting/alert-store.js';
+import { SilenceStore } from '../alerting/silence-store.js';
 import { ChannelStore } from '../alerting/channels/channel-store.js';
 import { WebAuth } from './web-auth.js';
 import { startRedisRelay, type UpdateRelay } from './update-relay.js';
@@ -69,8 +74,9 @@ export async function attachDashboard(deps: DashboardDeps): Promise<Dashboard> {
   const directory = new SiteDirectory(deps.relational.db);
   const fleet = new FleetState();
   const board = new StatusBoard();
-  // Alerting (issue 11) will answer this; no alert fires until it lands.
-  const firingAlerts = () => 0;
+  const alertStore = new AlertStore(deps.relational.db);
+  const firing = new FiringAlertCounts(alertStore, deps.log);
+  const firingAlerts = (siteId: string) => firing.count(siteId);
   const publisher = attachDashboardNamespace(deps.io, auth, deps.handshakes, deps.sessionRecheckMs);
   let relay: UpdateRelay | undefined;
   if (deps.redisUrl) {
@@ -105,6 +111,7 @@ export async function attachDashboard(deps: DashboardDeps): Promise<Dashboard> {
       }),
       ...userRoutes(users),
       ...channelRoutes({ channels: new ChannelStore(deps.relational.db), ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}) }),
+      ...alertRoutes({ alerts: alertStore, silences: new SilenceStore(deps.relational.db), acks: new AlertAckStore(deps.relational.db), directory }),
       ...openApiRoutes(deps.version),
       ...uiRoutes(),
     ],
@@ -118,6 +125,7 @@ export async function attachDashboard(deps: DashboardDeps): Promise<Dashboard> {
     onResults: (site, results) => live.onResults(site, results),
     async close() {
       clearInterval(pruning);
+      firing.stop();
       live.stop();
       publisher.stop();
       await relay?.close();

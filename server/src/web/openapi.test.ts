@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { authRoutes } from './auth-routes.js';
 import { channelRoutes } from './channel-routes.js';
+import { alertRoutes } from './alert-routes.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { historyRoutes } from './history-routes.js';
 import { OPENAPI_PATHS, openApiRoutes } from './openapi.js';
@@ -17,12 +18,13 @@ const apiRoutes: WebRoute[] = [
   ...siteAdminRoutes(unused),
   ...userRoutes(unused),
   ...channelRoutes(unused),
+  ...alertRoutes(unused),
   ...openApiRoutes('test'),
 ].filter((route) => (typeof route.path === 'string' ? route.path.startsWith('/api/') : route.path.source.includes('api')));
 
 const documented = Object.entries(OPENAPI_PATHS).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path })));
 const matches = (route: WebRoute, path: string) => {
-  const concrete = path.replace(/\{[^}]+\}/g, 'x1');
+  const concrete = path.replace(/\{[^}]+\}/g, '0123456789abcdef');
   return typeof route.path === 'string' ? route.path === path : route.path.exec(concrete)?.[0] === concrete;
 };
 

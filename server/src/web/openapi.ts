@@ -42,6 +42,12 @@ export const OPENAPI_PATHS = {
   },
   '/api/channels/{name}': { delete: { summary: 'Remove a channel', parameters: [name], responses: { 200: json('ok'), 403: error, 404: error } } },
   '/api/channels/{name}/test': { post: { summary: 'Send a marked test notification through the channel, once', parameters: [name], responses: { 200: json('{ delivered, error? }'), 403: error, 404: error } } },
+  '/api/alerts': { get: { summary: 'Firing alerts (with acknowledgements), recent state changes and silences of the tenants the user may see', responses: { 200: json('{ firing, recent, silences }') } } },
+  '/api/alerts/{fingerprint}/ack': {
+    post: { summary: 'Acknowledge a firing alert', parameters: [{ name: 'fingerprint', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json('acknowledged'), 403: error, 404: error } },
+  },
+  '/api/silences': { post: { summary: 'Silence a site (or, for users of every tenant, everything): { siteId?, rule?, startsAt?, endsAt, reason }; later start = maintenance window', requestBody: body, responses: { 201: json('silence'), 400: error, 403: error, 404: error } } },
+  '/api/silences/{id}': { delete: { summary: 'End a silence now', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json('ok'), 403: error, 404: error } } },
   '/api/openapi.json': { get: { summary: 'This document', responses: { 200: json('OpenAPI 3.1') } } },
 } as const;
 
