@@ -218,4 +218,29 @@ describe('the dashboard in Chromium', () => {
     expect(bodies[0]).toContain('acme');
     await screenshot(page, 'settings-channels');
   });
+
+  it('shows the firing alert, acknowledges it and silences the site from the Alerts page; alert links by name open the site', async () => {
+    await sendResults(agents.acme as AgentSocket, [sipAlgResult('udp', REWRITES)]);
+    const page = await loggedInPage('admin', passwords.admin as string);
+    const row = page.locator('#firing tr:has(a:text("acme / acme-hq")):has-text("SIP over UDP")');
+    await expect
+      .poll(async () => {
+        await page.goto(`${server.base}/alerts`);
+        await page.waitForSelector('h1:text("Alerts")');
+        await page.waitForSelector('section');
+        return row.count();
+      }, { timeout: 20_000, interval: 1_000 })
+      .toBe(1);
+    await row.locator('button.ack').click();
+    await expect.poll(() => row.locator('td').nth(4).innerText()).toContain('admin');
+    await page.selectOption('#add-silence select[name="siteId"]', siteIds.acme as string);
+    await page.fill('#add-silence input[name="reason"]', 'router swap tonight');
+    await page.click('#add-silence button[type="submit"]');
+    await expect.poll(() => page.locator('#silences').innerText()).toContain('router swap tonight');
+    await screenshot(page, 'alerts');
+
+    await page.goto(`${server.base}/sites/acme/acme-hq`);
+    await expect.poll(() => page.locator('#site-title').innerText()).toContain('acme / acme-hq');
+    expect(new URL(page.url()).pathname).toBe(`/sites/${siteIds.acme}`);
+  });
 });

@@ -11,7 +11,8 @@ import { sendHtml, HttpError, type WebRoute } from './http-kit.js';
 /** Where Vite writes the built front end (server/dist-ui, beside server/dist). */
 export const UI_DIST_DIR = fileURLToPath(new URL('../../dist-ui/', import.meta.url));
 
-const PAGE_PATHS = /^\/(?:|fleet|alerts|settings|sites\/[^/]+)$/;
+/** Pages: `/sites/:id`, and `/sites/:tenant/:site` as alert messages link to them. */
+const PAGE_PATHS = /^\/(?:|fleet|alerts|settings|sites\/[^/]+(?:\/[^/]+)?)$/;
 const ASSET_PATH = /^\/assets\/(?<file>[A-Za-z0-9._-]+)$/;
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

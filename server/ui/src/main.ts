@@ -4,7 +4,8 @@
  * page load is one small bundle already cached, which keeps the pages simple.
  */
 import './style.css';
-import { loadSession, send, type SessionUser } from './api.js';
+import { getJson, loadSession, send, type SessionUser } from './api.js';
+import { fleetSchema } from '@algwatch/protocol/dashboard';
 import { connectLive } from './live.js';
 import { esc } from './format.js';
 import { showFleet } from './pages/fleet.js';
@@ -48,9 +49,18 @@ function currentSection(): string {
 
 async function route(page: HTMLElement, session: Promise<SessionUser>): Promise<void> {
   const site = /^\/sites\/([^/]+)$/.exec(location.pathname);
+  // Alert messages link to /sites/TENANT/SITE (names): find the site's id in the fleet.
+  const byName = /^\/sites\/([^/]+)\/([^/]+)$/.exec(location.pathname);
+  if (byName) {
+    const [tenant, name] = [decodeURIComponent(byName[1] as string), decodeURIComponent(byName[2] as string)];
+    const row = (await getJson('/api/fleet', fleetSchema)).rows.find((r) => r.tenant === tenant && r.site === name);
+    if (!row) return void (page.innerHTML = '<h1>No such site</h1><p><a href="/">Back to the fleet</a></p>');
+    history.replaceState(null, '', `/sites/${encodeURIComponent(row.siteId)}`);
+    return route(page, session);
+  }
   try {
     if (site) await showSite(page, decodeURIComponent(site[1] as string), await session);
-    else if (location.pathname === '/alerts') showAlerts(page);
+    else if (location.pathname === '/alerts') await showAlerts(page, await session);
     else if (location.pathname === '/settings') await showSettings(page, await session);
     else await showFleet(page);
   } catch (error) {
