@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
+import { userCommand, USER_USAGE } from './commands/user.js';
 import { alertsCommand, ALERTS_USAGE } from './commands/alerts.js';
 import { silenceCommand, SILENCE_USAGE } from './commands/silence.js';
 import { ruleCommand, RULE_USAGE } from './commands/rule.js';
@@ -18,13 +19,14 @@ const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address
                        [--alert-group-interval D] [--alert-repeat-interval D] [--notify-timeout D]
                        [--notify-attempts N] [--debug]
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${USER_USAGE.replace(/^usage: /, "")}
        algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}
        algwatch-server ${ALERTS_USAGE.replace(/^usage: /, "")}
        algwatch-server ${SILENCE_USAGE.replace(/^usage: /, "")}
        algwatch-server ${RULE_USAGE.replace(/^usage: /, "")}`;
 
 /** The store commands: each takes --data-dir / --database-url, defaulting to ALGWATCH_* variables. */
-const STORE_COMMANDS = { site: siteCommand, alerts: alertsCommand, silence: silenceCommand, rule: ruleCommand } as const;
+const STORE_COMMANDS = { site: siteCommand, user: userCommand, alerts: alertsCommand, silence: silenceCommand, rule: ruleCommand } as const;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {
