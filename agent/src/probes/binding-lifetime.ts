@@ -51,7 +51,7 @@ export const bindingLifetimeOptionsSchema = z.object({
   maxLifetimeSeconds: z._default(z.number().check(z.minimum(1), z.maximum(86_400)), 300),
   resolutionSeconds: z._default(z.number().check(z.minimum(0.5), z.maximum(3_600)), 1),
   /** Measure established bindings too (warmed by two-way exchange); 0 measures fresh ones only. */
-  warmupSeconds: z._default(z.number().check(z.minimum(0), z.maximum(10)), 3),
+  warmupSeconds: z._default(z.number().check(z.minimum(0), z.maximum(10)), 2.5),
 });
 export type BindingLifetimeOptions = z.infer<typeof bindingLifetimeOptionsSchema>;
 
@@ -75,7 +75,7 @@ type IntervalState = 'pending' | 'alive' | 'expired' | 'unknown';
 export const bindingLifetimeProbe: Probe<BindingLifetimeOptions, BindingLifetimeDetail | null> = {
   name: 'binding-lifetime',
   optionsSchema: bindingLifetimeOptionsSchema,
-  defaults: { port: DEFAULT_STUN_PORT, maxLifetimeSeconds: 300, resolutionSeconds: 1, warmupSeconds: 3 },
+  defaults: { port: DEFAULT_STUN_PORT, maxLifetimeSeconds: 300, resolutionSeconds: 1, warmupSeconds: 2.5 },
   timeoutMs: 340_000,
   async run(ctx, target, options) {
     const started = performance.now();
