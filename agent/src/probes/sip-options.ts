@@ -176,8 +176,9 @@ function rewrittenFields(response: SipMessage, local: { address: string; port: n
   const fields: string[] = [];
   const received = viaParam(via, 'received');
   if (typeof received === 'string' && received === local.address) fields.push(`Via received=${received} (STUN: ${stunAddress})`);
-  const sentBy = `${via.host}:${via.port ?? 5060}`;
-  if (sentBy !== `${local.address}:${local.port}`) fields.push(`Via sent-by ${sentBy} (sent ${local.address}:${local.port})`);
+  // IPv6 sent-by is bracketed in SIP ([2001:db8::1]:5060), bare on the socket.
+  const host = via.host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host !== local.address.toLowerCase() || (via.port ?? 5060) !== local.port) fields.push(`Via sent-by ${via.host}:${via.port ?? 5060} (sent ${local.address}:${local.port})`);
   return fields;
 }
 
