@@ -39,9 +39,15 @@ afterAll(async () => {
 });
 
 describe('the packed agent', () => {
-  it('holds only the launcher, the bundle and its package.json, and installs nothing else', async () => {
+  it('holds only the launcher, the bundle, its systemd unit and package.json, and installs nothing else', async () => {
     const listing = await runCommand('tar', ['-tzf', tarball]);
-    expect(listing.stdout.trim().split('\n').sort()).toEqual(['package/bin/algwatch-agent.js', 'package/dist/bundle/algwatch-agent.js', 'package/package.json']);
+    expect(listing.stdout.trim().split('\n').sort()).toEqual([
+      'package/bin/algwatch-agent.js',
+      'package/dist/bundle/algwatch-agent.js',
+      'package/package.json',
+      // The unit install-agent.sh copies to /etc/systemd/system, so it always matches the agent it runs.
+      'package/systemd/algwatch-agent.service',
+    ]);
     const manifest = JSON.parse(await readFile(join(prefix, 'lib/node_modules/algwatch-agent/package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.name).toBe('algwatch-agent');
     expect(manifest.dependencies ?? {}).toEqual({});
