@@ -48,6 +48,9 @@ const serverConfigSchema = z.object({
     .string()
     .refine((value) => /^\d{1,7}$/.test(value) && Number(value) >= 1, 'must be a whole number of megabytes from 1')
     .transform(Number),
+  metricsPort: port,
+  metricsBind: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address, e.g. 127.0.0.1'),
+  metricsToken: z.string().min(16, 'must be at least 16 characters (a random secret)').optional(),
   debug: z.boolean(),
 });
 
@@ -72,6 +75,10 @@ const OPTIONS = {
   sipMaxConnections: { flag: 'sip-max-connections', env: 'ALGWATCH_SIP_MAX_CONNECTIONS', default: '1024' },
   siteResultsPerSecond: { flag: 'site-results-per-second', env: 'ALGWATCH_SITE_RESULTS_PER_SECOND', default: '100' },
   siteMbPerDay: { flag: 'site-mb-per-day', env: 'ALGWATCH_SITE_MB_PER_DAY', default: '500' },
+  // Prometheus' registered default port for this kind of exporter; loopback unless told otherwise.
+  metricsPort: { flag: 'metrics-port', env: 'ALGWATCH_METRICS_PORT', default: '9464' },
+  metricsBind: { flag: 'metrics-bind', env: 'ALGWATCH_METRICS_BIND', default: '127.0.0.1' },
+  metricsToken: { flag: 'metrics-token', env: 'ALGWATCH_METRICS_TOKEN', default: undefined },
 } as const;
 
 export class ConfigError extends Error {

@@ -24,6 +24,11 @@ import { watchTokenRevocations } from './ingest/revocation-watch.js';
 import { guardHandshakes } from './ingest/handshake-guard.js';
 import { DEFAULT_SITE_QUOTA } from './ingest/site-quota.js';
 import { StatusBoard } from './web/status-board.js';
+import { AGENT_NAMESPACE } from '@algwatch/protocol/events';
+import { InfluxTimeSeriesStore } from './storage/influx-store.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
+import { meteredLimiter } from './metrics/metered-rate-limiter.js';
+import { serveMetrics } from './metrics/serve-metrics.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -34,6 +39,10 @@ export interface RunningServer {
   readonly relational: RelationalStore;
   readonly timeSeries: TimeSeriesStore;
   readonly agents: AgentGateway;
+  /** The Prometheus registry behind /metrics (alerting and others register their metrics here). */
+  readonly metrics: ServerMetrics;
+  /** The port /metrics listens on; undefined when it could not listen (logged). */
+  readonly metricsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -66,13 +75,14 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
 
     // One budget per source address shared by SIP and STUN: a spoofed flood gets little back.
     const limiter = new SourceRateLimiter({ ratePerSecond: 200, burst: 2000, maxSources: 100_000 });
+    const metrics = new ServerMetrics();
     const stun = await listening('STUN', () =>
       startStunReflector({
         bind: config.bind,
         ...(config.altAddress ? { altAddress: config.altAddress } : {}),
         port: config.stunPort,
         altPort: config.stunAltPort,
-        limiter,
+        limiter: meteredLimiter(limiter, 'stun', metrics),
         log: emit,
       }),
     );
@@ -85,7 +95,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         tlsPort: config.tlsPort,
         tls: { key: tls.key, cert: tls.cert },
         maxConnections: config.sipMaxConnections,
-        limiter,
+        limiter: meteredLimiter(limiter, 'sip', metrics),
         log: emit,
       }),
     );
@@ -101,11 +111,13 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     const timeSeries = await openTimeSeriesStore({
       dataDir: config.dataDir,
       log,
+      onInfluxWrite: metrics.observeInfluxWrite,
       ...(config.influxUrl ? { influxUrl: config.influxUrl } : {}),
     }).catch((err: Error) => {
       throw new StartupError(err.message);
     });
     closers.push(() => timeSeries.close());
+    if (timeSeries instanceof InfluxTimeSeriesStore) metrics.measureSpoolWith(() => timeSeries.spooledBytes);
 
     const board = new StatusBoard();
     const http = createServer((req, res) => {
@@ -152,7 +164,9 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         resultsBurst: Math.max(DEFAULT_SITE_QUOTA.resultsBurst, config.siteResultsPerSecond * 10),
         bytesPerDay: config.siteMbPerDay * 1024 * 1024,
       },
+      onBatchIngested: metrics.observeBatch,
       onResults: (site, results, agentId) => {
+        metrics.recordResults(results);
         board.record(site, results);
         hooks.onResults?.(site, results, agentId);
       },
@@ -164,6 +178,9 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     const pruning = setInterval(() => void pruneSeenResults(relational, log), SEEN_RESULTS_PRUNE_EVERY_MS);
     pruning.unref();
     closers.push(async () => clearInterval(pruning));
+    metrics.countAgentsWith(() => io.of(AGENT_NAMESPACE).sockets.size);
+    const metricsEndpoint = await serveMetrics(config, metrics, log);
+    if (metricsEndpoint) closers.push(() => metricsEndpoint.close());
     const httpPort = await listen(http, config.httpPort, config.httpBind);
     // Order matters on the way down: stop taking results before the stores close.
     closers.push(async () => {
@@ -175,7 +192,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       { bind: config.bind, altAddress: config.altAddress ?? null, sip: sip.ports, stun: stun.sockets, httpPort },
       'algwatch server listening',
     );
-    return { httpPort, sip, stun, relational, timeSeries, agents, close: closeAll };
+    return { httpPort, sip, stun, relational, timeSeries, agents, metrics, metricsPort: metricsEndpoint?.port, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -31,6 +31,8 @@ export interface IngestDeps {
   onResults?: ResultsFanOut;
   /** Where results are marked seen: the store itself, or a SeenResultsBatcher in front of it. */
   seenResults?: Pick<RelationalStore, 'markResultsSeen'>;
+  /** Told each batch's time from arrival to acknowledgement and whether it was stored (metrics). */
+  onBatchIngested?: (seconds: number, stored: boolean) => void;
 }
 
 /** IngestSource is who sent a batch, as established by the token, never by the payload. */
@@ -55,6 +57,13 @@ export const STORAGE_UNAVAILABLE = 'storage unavailable: results not stored, sen
  * malformed, or storage failed.
  */
 export async function ingestResults(deps: IngestDeps, source: IngestSource, payload: unknown): Promise<ResultsAck> {
+  const started = performance.now();
+  const ack = await ingestBatch(deps, source, payload);
+  deps.onBatchIngested?.((performance.now() - started) / 1000, ack.ok);
+  return ack;
+}
+
+async function ingestBatch(deps: IngestDeps, source: IngestSource, payload: unknown): Promise<ResultsAck> {
   const logFields = { site: source.site.name, tenant: source.site.tenantName, agent: source.agentId };
   const envelope = batchEnvelopeSchema.safeParse(payload);
   if (!envelope.success) {

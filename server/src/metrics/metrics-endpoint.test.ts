@@ -1,0 +1,82 @@
+/**
+ * The metrics endpoint on its own: loopback and port 9464 unless configured, the bearer token
+ * enforced, only /metrics served; and the reflectors' shared budget counted per reflector.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseServerConfig } from '../config.js';
+import { SourceRateLimiter } from '../reflector/rate-limit.js';
+import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
+import { meteredLimiter } from './metered-rate-limiter.js';
+import { ServerMetrics } from './server-metrics.js';
+
+const TOKEN = 'a-long-enough-metrics-secret';
+
+describe('metrics configuration', () => {
+  it('defaults to 127.0.0.1:9464 without a token', () => {
+    const config = parseServerConfig([], {});
+    expect({ port: config.metricsPort, bind: config.metricsBind, token: config.metricsToken }).toEqual({ port: 9464, bind: '127.0.0.1', token: undefined });
+  });
+
+  it('refuses a bad bind address, port and a short token, each on its own line', () => {
+    expect(() => parseServerConfig(['--metrics-bind', 'everywhere', '--metrics-port', '99999', '--metrics-token', 'short'], {})).toThrow(
+      [
+        '--metrics-port (ALGWATCH_METRICS_PORT) must be a port number from 0 to 65535',
+        '--metrics-bind (ALGWATCH_METRICS_BIND) must be an IP address, e.g. 127.0.0.1',
+        '--metrics-token (ALGWATCH_METRICS_TOKEN) must be at least 16 characters (a random secret)',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('the metrics endpoint', () => {
+  let endpoint: MetricsEndpoint;
+  let base: string;
+  const metrics = new ServerMetrics();
+
+  beforeAll(async () => {
+    endpoint = await startMetricsEndpoint({ registry: metrics.registry, bind: '127.0.0.1', port: 0, token: TOKEN });
+    base = `http://127.0.0.1:${endpoint.port}`;
+  });
+  afterAll(async () => {
+    await endpoint?.close();
+  });
+
+  it('answers the Prometheus text format to the right bearer token', async () => {
+    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const body = await response.text();
+    expect(body).toMatch(/^# TYPE algwatch_agents_connected gauge$/m);
+    expect(body).toMatch(/^algwatch_results_ingested_total\{probe="sip-alg"\} 0$/m);
+  });
+
+  it('answers 401 without a token or with a wrong one, and never echoes the token', async () => {
+    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-of-some-length' }, { authorization: `Basic ${TOKEN}` }];
+    for (const headers of attempts) {
+      const response = await fetch(`${base}/metrics`, { headers });
+      expect(response.status).toBe(401);
+      expect(await response.text()).not.toContain(TOKEN);
+    }
+  });
+
+  it('serves nothing but /metrics', async () => {
+    expect((await fetch(`${base}/`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    expect((await fetch(`${base}/healthz`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+  });
+});
+
+describe('the reflectors\' metered budget', () => {
+  it('shares one budget per source between SIP and STUN and counts each decision under its reflector', async () => {
+    const metrics = new ServerMetrics();
+    const shared = new SourceRateLimiter({ ratePerSecond: 0.001, burst: 2, maxSources: 10 });
+    const sip = meteredLimiter(shared, 'sip', metrics);
+    const stun = meteredLimiter(shared, 'stun', metrics);
+    const now = 1_000;
+    expect([sip.allow('198.51.100.7', now), stun.allow('198.51.100.7', now), stun.allow('198.51.100.7', now), sip.allow('198.51.100.8', now)]).toEqual([true, true, false, true]);
+    expect(stun.exhausted('198.51.100.7', now)).toBe(true);
+    const counts = Object.fromEntries(
+      (await metrics.reflectorRequests.get()).values.map((sample) => [`${sample.labels.reflector}/${sample.labels.outcome}`, sample.value]),
+    );
+    expect(counts).toEqual({ 'sip/answered': 2, 'sip/rate_limited': 0, 'stun/answered': 1, 'stun/rate_limited': 1 });
+  });
+});
