@@ -8,9 +8,11 @@ import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
 import { channelCommand, CHANNEL_USAGE } from './commands/channel.js';
 
-const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
+const USAGE = `usage: algwatch-server [serve|local] [--config FILE] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
-                       [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE] [--debug]
+                       [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE]
+                       [--metrics-port N] [--metrics-bind ADDR] [--metrics-token TOKEN] [--debug]
+       (every flag also as ALGWATCH_* variable and as a key of the --config file; flags win over variables over the file)
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
        algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}`;
 
