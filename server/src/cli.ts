@@ -7,6 +7,7 @@ import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
 import { channelCommand, CHANNEL_USAGE } from './commands/channel.js';
+import { backupCommand, BACKUP_USAGE } from './commands/backup.js';
 
 const USAGE = `usage: algwatch-server [serve|local] [--config FILE] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
@@ -14,7 +15,8 @@ const USAGE = `usage: algwatch-server [serve|local] [--config FILE] [--bind ADDR
                        [--metrics-port N] [--metrics-bind ADDR] [--metrics-token TOKEN] [--debug]
        (every flag also as ALGWATCH_* variable and as a key of the --config file; flags win over variables over the file)
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
-       algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}`;
+       algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${BACKUP_USAGE.replace(/^usage: /, "")}`;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -36,6 +38,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}),
     });
   }
+  if (command === 'backup') return backupCommand(rest);
   if (command === 'local') return local(rest);
   if (command === undefined || command === 'serve' || command.startsWith('-')) {
     return serve(command === 'serve' ? rest : argv);
