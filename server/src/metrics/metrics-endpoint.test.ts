@@ -80,3 +80,27 @@ describe('the reflectors\' metered budget', () => {
     expect(counts).toEqual({ 'sip/answered': 2, 'sip/rate_limited': 0, 'stun/answered': 1, 'stun/rate_limited': 1 });
   });
 });
+
+describe('the alerting metrics', () => {
+  it('read the firing alerts by severity at each scrape, and count undelivered notifications by channel kind', async () => {
+    const metrics = new ServerMetrics();
+    let firing: Record<string, number> = { critical: 2 };
+    metrics.countFiringAlertsWith(() => Promise.resolve(firing));
+    metrics.recordDelivery('slack', { delivered: false });
+    metrics.recordDelivery('slack', { delivered: true });
+    metrics.recordDelivery('email', { delivered: false });
+    let text = await metrics.registry.metrics();
+    expect(text).toMatch(/^algwatch_alerts_firing\{severity="critical"\} 2$/m);
+    expect(text).toMatch(/^algwatch_alerts_firing\{severity="warning"\} 0$/m);
+    expect(text).toMatch(/^algwatch_notification_failures_total\{kind="slack"\} 1$/m);
+    expect(text).toMatch(/^algwatch_notification_failures_total\{kind="email"\} 1$/m);
+    expect(text).toMatch(/^algwatch_notification_failures_total\{kind="webhook"\} 0$/m);
+    firing = { warning: 1 };
+    text = await metrics.registry.metrics();
+    expect(text).toMatch(/^algwatch_alerts_firing\{severity="critical"\} 0$/m);
+    expect(text).toMatch(/^algwatch_alerts_firing\{severity="warning"\} 1$/m);
+    // A store that fails keeps the last values and the scrape still answers.
+    metrics.countFiringAlertsWith(() => Promise.reject(new Error('database is down')));
+    expect(await metrics.registry.metrics()).toMatch(/^algwatch_alerts_firing\{severity="warning"\} 1$/m);
+  });
+});

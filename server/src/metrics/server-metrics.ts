@@ -13,6 +13,11 @@ import { PROBE_NAMES, type ProbeName } from '@algwatch/protocol/events';
 /** Which reflector answered (or refused) a request. */
 export type ReflectorName = 'sip' | 'stun';
 
+export const ALERT_SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+/** The channel kinds of server/src/alerting/notification.ts (Notifier['kind']). */
+const CHANNEL_KINDS = ['email', 'slack', 'webhook'] as const;
+
 /** Where a batch of results ended: stored (acknowledged), or refused / failed (sent again later). */
 export type BatchOutcome = 'stored' | 'not_stored';
 
@@ -54,7 +59,16 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  /** Notifications a channel did not accept after every attempt, per channel kind. */
+  readonly notificationFailures = new Counter({
+    name: 'algwatch_notification_failures_total',
+    help: 'Alert notifications not delivered after every retry, per channel kind (email, slack, webhook).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   private agentsConnectedSource: () => number = () => 0;
+  private alertsFiringSource: () => Promise<Partial<Record<AlertSeverity, number>>> | Partial<Record<AlertSeverity, number>> = () => ({});
   private spoolBytesSource: () => number = () => 0;
 
   constructor() {
@@ -76,12 +90,26 @@ export class ServerMetrics {
         this.set(sources.spoolBytesSource());
       },
     });
+    new Gauge({
+      name: 'algwatch_alerts_firing',
+      help: 'Alerts firing now, by severity.',
+      labelNames: ['severity'] as const,
+      registers: [this.registry],
+      async collect() {
+        // A store that does not answer must not fail the whole scrape: the last values stay.
+        const firing = await Promise.resolve()
+          .then(() => sources.alertsFiringSource())
+          .catch(() => undefined);
+        if (firing) for (const severity of ALERT_SEVERITIES) this.set({ severity }, firing[severity] ?? 0);
+      },
+    });
     // Every probe and outcome from the start: a series that appears only after the first event
     // makes rate() and alerts on absence misbehave.
     for (const probe of PROBE_NAMES) this.resultsIngested.inc({ probe }, 0);
     for (const reflector of ['sip', 'stun'] as const) {
       for (const outcome of ['answered', 'rate_limited'] as const) this.reflectorRequests.inc({ reflector, outcome }, 0);
     }
+    for (const kind of CHANNEL_KINDS) this.notificationFailures.inc({ kind }, 0);
     collectDefaultMetrics({ register: this.registry, prefix: 'algwatch_' });
   }
 
@@ -93,6 +121,19 @@ export class ServerMetrics {
   /** measureSpoolWith makes algwatch_influxdb_spool_bytes read `bytes` at each scrape. */
   measureSpoolWith(bytes: () => number): void {
     this.spoolBytesSource = bytes;
+  }
+
+  /**
+   * countFiringAlertsWith makes algwatch_alerts_firing read `firing` (alerts firing now, by
+   * severity) at each scrape. Alerting calls it once it runs; until then the gauge reads 0.
+   */
+  countFiringAlertsWith(firing: () => Promise<Partial<Record<AlertSeverity, number>>> | Partial<Record<AlertSeverity, number>>): void {
+    this.alertsFiringSource = firing;
+  }
+
+  /** recordDelivery counts a notification a channel did not accept (deliver's outcome). */
+  recordDelivery(kind: (typeof CHANNEL_KINDS)[number], outcome: { delivered: boolean }): void {
+    if (!outcome.delivered) this.notificationFailures.inc({ kind });
   }
 
   /** recordResults counts newly stored results by probe. */
