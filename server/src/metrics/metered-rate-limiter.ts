@@ -8,15 +8,14 @@ import type { ReflectorName, ServerMetrics } from './server-metrics.js';
 
 /** meteredLimiter returns a limiter that decides exactly as `shared` does and counts each decision. */
 export function meteredLimiter(shared: SourceRateLimiter, reflector: ReflectorName, metrics: ServerMetrics): SourceRateLimiter {
-  // Bound children once: the reflectors call allow() per packet, and a label lookup per packet is
-  // measurable in bench/reflection.
-  const answered = metrics.reflectorRequests.labels({ reflector, outcome: 'answered' });
-  const limited = metrics.reflectorRequests.labels({ reflector, outcome: 'rate_limited' });
+  // Plain numbers per packet; ServerMetrics hands them to prom-client at each scrape (bench stun).
+  const tally = metrics.reflectorTally[reflector];
   // Everything but allow() (exhausted, trackedSources) reads the shared buckets through the prototype.
   const view = Object.create(shared) as SourceRateLimiter;
   view.allow = (source: string, now?: number): boolean => {
     const allowed = shared.allow(source, now);
-    (allowed ? answered : limited).inc();
+    if (allowed) tally.answered++;
+    else tally.rate_limited++;
     return allowed;
   };
   return view;
