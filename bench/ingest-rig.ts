@@ -29,8 +29,8 @@ export interface IngestRig {
   /** `http://127.0.0.1:PORT/algwatch`, what the server is given as --influx-url. */
   influxUrl: string;
   enroll(tenant: string, sites: number, agentsPerSite: number): Promise<EnrolledFleet>;
-  /** startIngestServer starts the real server (bench/servers/ingest-server.ts) on this rig. */
-  startIngestServer(): Promise<IngestServer>;
+  /** startIngestServer starts the real server (bench/servers/ingest-server.ts) on this rig; `args` go to it (see there). */
+  startIngestServer(args?: string[]): Promise<IngestServer>;
   /** influxdPid finds the rig's influxd process (its command line names the rig's config file). */
   influxdPid(): Promise<number>;
   close(): Promise<void>;
@@ -60,7 +60,7 @@ export async function startIngestRig(): Promise<IngestRig> {
         await store.close();
       }
     },
-    startIngestServer: () => startIngestServer(dataDir, `${influxd.url}/${INFLUX_DATABASE}`),
+    startIngestServer: (args = []) => startIngestServer(dataDir, `${influxd.url}/${INFLUX_DATABASE}`, args),
     async influxdPid() {
       const pid = await findPidByCmdline(join(influxd.dir, 'influxdb.conf'));
       if (pid === undefined) throw new Error(`influxd of ${influxd.dir} not found in /proc`);
@@ -81,8 +81,8 @@ export interface IngestServer {
   stop(): Promise<void>;
 }
 
-async function startIngestServer(dataDir: string, influxUrl: string): Promise<IngestServer> {
-  const child = fork(new URL('./servers/ingest-server.ts', import.meta.url), [dataDir, influxUrl], {
+async function startIngestServer(dataDir: string, influxUrl: string, args: string[]): Promise<IngestServer> {
+  const child = fork(new URL('./servers/ingest-server.ts', import.meta.url), [dataDir, influxUrl, ...args], {
     execArgv: ['--import', 'tsx', ...(process.env.ALGWATCH_BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(process.env.ALGWATCH_BENCH_SERVER_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.ALGWATCH_BENCH_SERVER_PROFILE] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

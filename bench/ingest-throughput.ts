@@ -35,9 +35,20 @@ export interface ThroughputRun {
   directFound: number;
 }
 
-export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> {
-  const fleet = await rig.enroll('bench-flood', FLOOD.sites, FLOOD.agentsPerSite);
-  const server = await rig.startIngestServer();
+/** ThroughputOptions: the tenant the flood's sites are enrolled in (one per run) and the server's arguments. */
+export interface ThroughputOptions {
+  tenant?: string;
+  serverArgs?: string[];
+  /** Skip the writeDirect baseline (a second run in the same bench compares against the first). */
+  skipDirect?: boolean;
+  /** Logins in flight at once (default 50); the server admits 20 unauthenticated connections per address. */
+  connectConcurrency?: number;
+}
+
+export async function measureThroughput(rig: IngestRig, options: ThroughputOptions = {}): Promise<ThroughputRun> {
+  const tenant = options.tenant ?? 'bench-flood';
+  const fleet = await rig.enroll(tenant, FLOOD.sites, FLOOD.agentsPerSite);
+  const server = await rig.startIngestServer(options.serverArgs);
   const clients = new FleetProcess();
   const baseMs = Date.now() - 30 * 60_000;
   let report: FleetReport;
@@ -45,7 +56,7 @@ export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> 
   let usage: WindowUsage;
   const influxdPid = await rig.influxdPid();
   try {
-    const connected = await clients.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins, concurrency: 50 }, 'connected');
+    const connected = await clients.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins, concurrency: options.connectConcurrency ?? 50 }, 'connected');
     if (connected.connected !== fleet.logins.length) {
       throw new Error(`only ${connected.connected} of ${fleet.logins.length} flood agents connected: ${connected.firstError ?? ''}`);
     }
@@ -62,7 +73,8 @@ export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> 
     await clients.close();
     await server.stop();
   }
-  const foundInInflux = await influxCount(rig.influxd.url, INFLUX_DATABASE, FLOOD_MEASUREMENTS, `tenant = 'bench-flood'`);
+  const foundInInflux = await influxCount(rig.influxd.url, INFLUX_DATABASE, FLOOD_MEASUREMENTS, `tenant = '${tenant}'`);
+  if (options.skipDirect) return { agents: fleet.logins.length, resultsPerSecond, usage, acked: report.acked, foundInInflux, report, directPerSecond: Number.NaN, directFound: Number.NaN };
 
   // The baseline writes what the server stored: each agent's acked results, as ingest tags them.
   const points: StoredPoint[] = [];
@@ -77,7 +89,7 @@ export async function measureThroughput(rig: IngestRig): Promise<ThroughputRun> 
   await writeDirect(influx, points, 5000, DIRECT_DATABASE);
   // Per result, like the server's figure: each result is its probe's point and ingest's probe_run point.
   const directPerSecond = report.acked / ((performance.now() - started) / 1000);
-  const directFound = await influxCount(rig.influxd.url, DIRECT_DATABASE, FLOOD_MEASUREMENTS, `tenant = 'bench-flood'`);
+  const directFound = await influxCount(rig.influxd.url, DIRECT_DATABASE, FLOOD_MEASUREMENTS, `tenant = '${tenant}'`);
 
   return { agents: fleet.logins.length, resultsPerSecond, usage, acked: report.acked, foundInInflux, report, directPerSecond, directFound };
 }

@@ -9,6 +9,7 @@ import { benchBindingLifetime } from './binding-lifetime.js';
 import { benchIngest } from './ingest.js';
 import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
+import { benchAlerting } from './alerting.js';
 import { benchReflection } from './reflection.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   ingest: benchIngest,
   'agent-footprint': benchAgentFootprint,
   'agent-soak': benchAgentSoak,
+  alerting: benchAlerting,
   reflection: benchReflection,
 };
 

@@ -53,7 +53,7 @@ function queriesOf(dashboard: Dashboard): DashboardQuery[] {
 // ---------- (a) names against the schema ----------
 
 const KEYWORDS = new Set(
-  'select from where and or as group by order desc asc limit fill none null true false time show tag values with key last mean count sum min max'.split(' '),
+  'select from where and or as group by order desc asc limit fill none null previous true false time show tag values with key last mean count sum min max'.split(' '),
 );
 
 /** QueryNames is what an InfluxQL string refers to, read from its tokens. */
@@ -147,7 +147,7 @@ describe('dashboard queries against the measurement schema', () => {
 
   it('names only measurements, fields and tags the schema has in every dashboard query', async () => {
     const dashboards = await committedDashboards();
-    expect([...dashboards.keys()]).toEqual(['algwatch-fleet.json', 'algwatch-site.json']);
+    expect([...dashboards.keys()]).toEqual(['algwatch-alerts.json', 'algwatch-fleet.json', 'algwatch-site.json']);
     const problems = [...dashboards.values()].flatMap((dashboard) => queriesOf(dashboard).flatMap((q) => schemaProblems(q.query).map((problem) => `${q.where}: ${problem}`)));
     expect(problems).toEqual([]);
   });
@@ -348,6 +348,23 @@ describe('dashboard queries on a real InfluxDB', () => {
     );
   });
 
+  it('counts fired alerts by severity and lists every alert state change, newest first', async () => {
+    const alerts = await load('algwatch-alerts');
+    expect((await run(alerts, 'Alerts fired', 'A', acme)).map((row) => row.fired)).toEqual([2]);
+    const perSeverity = await run(alerts, 'Alerts fired per interval, by severity', 'A', acme);
+    expect(perSeverity.map((row) => [row.severity, row.count])).toEqual([['critical', 1], ['critical', 1]]);
+    const changes = await run(alerts, 'Alert state changes', 'A', acme);
+    expect(changes.sort((a, b) => (b.time as number) - (a.time as number)).map(({ site, rule, state }) => [site, rule, state])).toEqual([
+      ['hq', 'sip_alg_udp', 'resolved'],
+      ['branch7', 'target_slow', 'pending'],
+      ['branch7', 'sip_alg_udp', 'firing'],
+      ['hq', 'sip_alg_udp', 'firing'],
+    ]);
+    const timeline = await run(alerts, 'Firing per site and rule', 'A', acme);
+    const newest = (site: string, rule: string) => timeline.filter((row) => row.site === site && row.rule === rule).at(-1)?.last;
+    expect([newest('branch7', 'sip_alg_udp'), newest('hq', 'sip_alg_udp')]).toEqual([true, false]);
+  });
+
   it('shows keep-alive round-trip time, loss and status code per target', async () => {
     const site = await load('algwatch-site');
     const branch7 = { tenant: ['acme'], site: ['branch7'] };
@@ -394,6 +411,12 @@ function fleetPoints(ago: (minutes: number) => number): StoredPoint[] {
     at('globex', 'depot', 10, { measurement: 'sip_alg', tags: algTags('udp', true), fields: sipAlg(true, 'contact', 1, 0, 31) }),
 
     at('acme', 'branch7', 90, { measurement: 'stun_mapping', tags: { target: 'algwatch', result: 'ok' }, fields: { nat_present: true, public_address: '198.51.100.7', public_port: 40001, port_preserved: false, rtt_ms: 20 } }),
+    // The alert engine's state changes: hq's ALG alert fired and resolved, branch7's fired and still fires.
+    at('acme', 'hq', 100, { measurement: 'alert', tags: { rule: 'sip_alg_udp', severity: 'critical', state: 'firing', target: 'algwatch', transport: 'udp' }, fields: { firing: true, summary: 'SIP ALG is rewriting SIP over UDP (Via)', fingerprint: 'f1' } }),
+    at('acme', 'hq', 10, { measurement: 'alert', tags: { rule: 'sip_alg_udp', severity: 'critical', state: 'resolved', target: 'algwatch', transport: 'udp' }, fields: { firing: false, summary: 'SIP ALG is rewriting SIP over UDP (Via)', fingerprint: 'f1' } }),
+    at('acme', 'branch7', 60, { measurement: 'alert', tags: { rule: 'sip_alg_udp', severity: 'critical', state: 'firing', target: 'algwatch', transport: 'udp' }, fields: { firing: true, summary: 'SIP ALG is rewriting SIP over UDP (Via, Contact)', fingerprint: 'f2' } }),
+    at('acme', 'branch7', 50, { measurement: 'alert', tags: { rule: 'target_slow', severity: 'warning', state: 'pending', target: 'pbx', transport: 'udp' }, fields: { firing: false, summary: 'pbx answers in 900 ms', fingerprint: 'f3' } }),
+
     at('acme', 'branch7', 30, { measurement: 'stun_mapping', tags: { target: 'algwatch', result: 'ok' }, fields: { nat_present: true, public_address: '198.51.100.8', public_port: 40002, port_preserved: false, rtt_ms: 25 } }),
     at('acme', 'hq', 30, { measurement: 'stun_mapping', tags: { target: 'algwatch', result: 'ok' }, fields: { nat_present: true, public_address: '203.0.113.5', public_port: 5060, port_preserved: true, rtt_ms: 12 } }),
 

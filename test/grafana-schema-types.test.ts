@@ -13,6 +13,7 @@ import type * as Grafana from '@grafana/schema';
 import type { Dashboard, InfluxQLTarget, Panel } from '../dashboards/src/grafana.js';
 import { fleetOverview } from '../dashboards/src/fleet-overview.js';
 import { siteDetail } from '../dashboards/src/site-detail.js';
+import { alertHistory } from '../dashboards/src/alert-history.js';
 import { renderDashboards } from '../dashboards/src/render.js';
 
 /** True when M accepts any key (unknown, any, or a string index signature): nothing to check against. */
@@ -57,20 +58,24 @@ type DashboardWithoutTargets = Omit<Dashboard, 'panels'> & { panels: PanelWithou
 // The compile-time checks. Each line fails `tsc` if the dashboards use a key or value Grafana does not know.
 const fleetKeys: KnownKeys<DashboardWithoutTargets, Grafana.Dashboard> = fleetOverview();
 const siteKeys: KnownKeys<DashboardWithoutTargets, Grafana.Dashboard> = siteDetail();
+const alertsKeys: KnownKeys<DashboardWithoutTargets, Grafana.Dashboard> = alertHistory();
 const fleetWithoutTargets: DashboardWithoutTargets = fleetOverview();
 const siteWithoutTargets: DashboardWithoutTargets = siteDetail();
 const fleetValues: Loosen<Grafana.Dashboard> = fleetWithoutTargets;
 const siteValues: Loosen<Grafana.Dashboard> = siteWithoutTargets;
+const alertsWithoutTargets: DashboardWithoutTargets = alertHistory();
+const alertsValues: Loosen<Grafana.Dashboard> = alertsWithoutTargets;
 // Targets: Grafana's part (refId, datasource, hide...) by Grafana's DataQuery, the InfluxQL part by ours.
 type GrafanaPartOfTarget = Pick<InfluxQLTarget, 'refId' | 'datasource'>;
-const targetKeys: Array<KnownKeys<GrafanaPartOfTarget, Grafana.DataQuery>> = [...fleetOverview().panels, ...siteDetail().panels].flatMap((panel) => panel.targets ?? []);
-const targetValues: Array<Loosen<Grafana.DataQuery>> = [...fleetOverview().panels, ...siteDetail().panels].flatMap((panel) => panel.targets ?? []);
+const targetKeys: Array<KnownKeys<GrafanaPartOfTarget, Grafana.DataQuery>> = [...fleetOverview().panels, ...siteDetail().panels, ...alertHistory().panels].flatMap((panel) => panel.targets ?? []);
+const targetValues: Array<Loosen<Grafana.DataQuery>> = [...fleetOverview().panels, ...siteDetail().panels, ...alertHistory().panels].flatMap((panel) => panel.targets ?? []);
 
 describe('dashboards against @grafana/schema', () => {
   it('type-checks the very objects the committed JSON is rendered from', () => {
     const rendered = renderDashboards();
     const byUid = new Map([...rendered.values()].map((text) => [(JSON.parse(text) as { uid: string }).uid, JSON.parse(text) as unknown]));
-    for (const dashboard of [fleetKeys, siteKeys, fleetValues, siteValues] as Array<{ uid?: string }>) {
+    expect(byUid.size).toBe(3); // every dashboard the JSON holds is one checked here
+    for (const dashboard of [fleetKeys, siteKeys, alertsKeys, fleetValues, siteValues, alertsValues] as Array<{ uid?: string }>) {
       expect(byUid.get(dashboard.uid!), dashboard.uid).toEqual(JSON.parse(JSON.stringify(dashboard)));
     }
     expect(targetKeys.length).toBe(targetValues.length);

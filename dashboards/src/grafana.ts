@@ -15,6 +15,7 @@ export type DatasourceRef = typeof DATASOURCE;
 /** The dashboards' uids: their URLs are /d/<uid>, and links between them use these. */
 export const FLEET_OVERVIEW_UID = 'algwatch-fleet';
 export const SITE_DETAIL_UID = 'algwatch-site';
+export const ALERT_HISTORY_UID = 'algwatch-alerts';
 
 /** InfluxQLTarget is one raw InfluxQL query of a panel; Grafana fills in `$timeFilter`, `$__interval` and variables. */
 export interface InfluxQLTarget {

@@ -6,9 +6,10 @@
 import { fleetOverview } from './fleet-overview.js';
 import type { Dashboard } from './grafana.js';
 import { siteDetail } from './site-detail.js';
+import { alertHistory } from './alert-history.js';
 
 /** DASHBOARDS lists every dashboard algwatch ships. */
-export const DASHBOARDS: readonly (() => Dashboard)[] = [fleetOverview, siteDetail];
+export const DASHBOARDS: readonly (() => Dashboard)[] = [fleetOverview, siteDetail, alertHistory];
 
 /** renderDashboards maps each file name (`<uid>.json`) to its content. */
 export function renderDashboards(): Map<string, string> {

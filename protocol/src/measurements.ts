@@ -84,15 +84,26 @@ export const MEASUREMENTS = {
       duration_ms: 'float',
     },
   },
+  // One point per alert state change, written by the server's alert engine (never by an agent):
+  // the "alert history" dashboard. state: pending | firing | resolved | cleared (pending that
+  // never fired); target/transport tell apart alerts of one site changing in the same millisecond.
+  alert: {
+    tags: ['rule', 'severity', 'state', 'target', 'transport'],
+    fields: {
+      firing: 'boolean',
+      summary: 'string',
+      fingerprint: 'string',
+    },
+  },
 } as const satisfies Record<string, MeasurementSchema>;
 
 export type MeasurementName = keyof typeof MEASUREMENTS;
 export const MEASUREMENT_NAMES = Object.keys(MEASUREMENTS) as MeasurementName[];
 
-/** The measurements only ingest writes; a point an agent sends in one of them is refused. */
-export const INGEST_MEASUREMENTS: ReadonlySet<MeasurementName> = new Set(['probe_run']);
+/** The measurements only the server writes (ingest, alerting); a point an agent sends in one of them is refused. */
+export const INGEST_MEASUREMENTS: ReadonlySet<MeasurementName> = new Set(['probe_run', 'alert']);
 /** The measurements probes write, the ones a result's points may name. */
-export type ProbeMeasurementName = Exclude<MeasurementName, 'probe_run'>;
+export type ProbeMeasurementName = Exclude<MeasurementName, 'probe_run' | 'alert'>;
 export const PROBE_MEASUREMENT_NAMES = MEASUREMENT_NAMES.filter((name) => !INGEST_MEASUREMENTS.has(name)) as ProbeMeasurementName[];
 
 export const NAT_BEHAVIOURS = [

@@ -6,17 +6,28 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
+import { alertsCommand, ALERTS_USAGE } from './commands/alerts.js';
+import { silenceCommand, SILENCE_USAGE } from './commands/silence.js';
+import { ruleCommand, RULE_USAGE } from './commands/rule.js';
 import { channelCommand, CHANNEL_USAGE } from './commands/channel.js';
 import { backupCommand, BACKUP_USAGE } from './commands/backup.js';
 
 const USAGE = `usage: algwatch-server [serve|local] [--config FILE] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
                        [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE]
-                       [--metrics-port N] [--metrics-bind ADDR] [--metrics-token TOKEN] [--debug]
+                       [--smtp-from ADDR] [--public-url URL] [--agent-offline-after D] [--alert-group-wait D]
+                       [--alert-group-interval D] [--alert-repeat-interval D] [--notify-timeout D]
+                       [--notify-attempts N] [--metrics-port N] [--metrics-bind ADDR] [--metrics-token TOKEN] [--debug]
        (every flag also as ALGWATCH_* variable and as a key of the --config file; flags win over variables over the file)
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
        algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${ALERTS_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${SILENCE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${RULE_USAGE.replace(/^usage: /, "")}
        algwatch-server ${BACKUP_USAGE.replace(/^usage: /, "")}`;
+
+/** The store commands: each takes --data-dir / --database-url, defaulting to ALGWATCH_* variables. */
+const STORE_COMMANDS = { site: siteCommand, alerts: alertsCommand, silence: silenceCommand, rule: ruleCommand } as const;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -25,8 +36,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (command === 'site') {
-    return siteCommand(rest, {
+  if (command !== undefined && Object.hasOwn(STORE_COMMANDS, command)) {
+    return STORE_COMMANDS[command as keyof typeof STORE_COMMANDS](rest, {
       dataDir: process.env.ALGWATCH_DATA_DIR ?? './data',
       ...(process.env.ALGWATCH_DATABASE_URL ? { databaseUrl: process.env.ALGWATCH_DATABASE_URL } : {}),
     });

@@ -41,6 +41,17 @@ describe('parseServerConfig', () => {
     ]);
   });
 
+  it('reads the alerting flags, with the documented defaults', () => {
+    expect(parseServerConfig([], {})).toMatchObject({ agentOfflineAfterMs: 90_000, alertGroupWaitMs: 30_000, alertGroupIntervalMs: 60_000, alertRepeatIntervalMs: 4 * 3_600_000 });
+    const config = parseServerConfig(['--agent-offline-after', '2m', '--alert-group-wait', '0', '--public-url', 'https://algwatch.msp.example', '--smtp-from', 'algwatch <alerts@msp.example>'], {});
+    expect(config).toMatchObject({ agentOfflineAfterMs: 120_000, alertGroupWaitMs: 0, publicUrl: 'https://algwatch.msp.example', smtpFrom: 'algwatch <alerts@msp.example>' });
+    expect(problemsOf(['--agent-offline-after', 'soon', '--public-url', 'algwatch.example', '--smtp-from', 'nobody'])).toEqual([
+      '--smtp-from (ALGWATCH_SMTP_FROM) must be an address like algwatch@msp.example or "algwatch <algwatch@msp.example>"',
+      '--public-url (ALGWATCH_PUBLIC_URL) must be an http:// or https:// URL, e.g. https://algwatch.msp.example',
+      '--agent-offline-after (ALGWATCH_AGENT_OFFLINE_AFTER) must be a duration like 90s, 2m or 4h',
+    ]);
+  });
+
   it('refuses a certificate without its key', () => {
     expect(problemsOf(['--tls-cert', 'a.crt'])).toEqual(['--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate']);
   });

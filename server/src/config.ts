@@ -8,11 +8,18 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { flagError } from '@algwatch/protocol/cli-flags';
 import { readConfigFile, type ConfigFileSetting } from './config-file.js';
+import { parseDuration } from './alerting/durations.js';
 
 const port = z
   .string()
   .refine((value) => /^\d{1,5}$/.test(value) && Number(value) <= 65535, 'must be a port number from 0 to 65535')
   .transform(Number);
+
+/** A duration flag (`90s`, `2m`, `4h`) in milliseconds. */
+const duration = z
+  .string()
+  .refine((value) => parseDuration(value) !== null, 'must be a duration like 90s, 2m or 4h')
+  .transform((value) => parseDuration(value) as number);
 
 const serverConfigSchema = z.object({
   bind: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address, e.g. 0.0.0.0 or 203.0.113.10'),
@@ -53,6 +60,23 @@ const serverConfigSchema = z.object({
   metricsPort: port,
   metricsBind: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address, e.g. 127.0.0.1'),
   metricsToken: z.string().min(16, 'must be at least 16 characters (a random secret)').optional(),
+  smtpFrom: z
+    .string()
+    .refine((value) => /^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(value), 'must be an address like algwatch@msp.example or "algwatch <algwatch@msp.example>"')
+    .optional(),
+  publicUrl: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/\s]+(\/\S*)?$/.test(value), 'must be an http:// or https:// URL, e.g. https://algwatch.msp.example')
+    .optional(),
+  agentOfflineAfterMs: duration.refine((ms) => ms >= 1_000, 'must be at least 1s'),
+  alertGroupWaitMs: duration,
+  alertGroupIntervalMs: duration.refine((ms) => ms >= 1, 'must be more than 0'),
+  alertRepeatIntervalMs: duration.refine((ms) => ms >= 1_000, 'must be at least 1s'),
+  notifyTimeoutMs: duration.refine((ms) => ms >= 100, 'must be at least 100ms'),
+  notifyAttempts: z
+    .string()
+    .refine((value) => /^\d{1,2}$/.test(value) && Number(value) >= 1 && Number(value) <= 20, 'must be a number of attempts from 1 to 20')
+    .transform(Number),
   debug: z.boolean(),
 });
 
@@ -81,6 +105,14 @@ const OPTIONS = {
   metricsPort: { flag: 'metrics-port', env: 'ALGWATCH_METRICS_PORT', default: '9464' },
   metricsBind: { flag: 'metrics-bind', env: 'ALGWATCH_METRICS_BIND', default: '127.0.0.1' },
   metricsToken: { flag: 'metrics-token', env: 'ALGWATCH_METRICS_TOKEN', default: undefined },
+  smtpFrom: { flag: 'smtp-from', env: 'ALGWATCH_SMTP_FROM', default: undefined },
+  publicUrl: { flag: 'public-url', env: 'ALGWATCH_PUBLIC_URL', default: undefined },
+  agentOfflineAfterMs: { flag: 'agent-offline-after', env: 'ALGWATCH_AGENT_OFFLINE_AFTER', default: '90s' },
+  alertGroupWaitMs: { flag: 'alert-group-wait', env: 'ALGWATCH_ALERT_GROUP_WAIT', default: '30s' },
+  alertGroupIntervalMs: { flag: 'alert-group-interval', env: 'ALGWATCH_ALERT_GROUP_INTERVAL', default: '1m' },
+  alertRepeatIntervalMs: { flag: 'alert-repeat-interval', env: 'ALGWATCH_ALERT_REPEAT_INTERVAL', default: '4h' },
+  notifyTimeoutMs: { flag: 'notify-timeout', env: 'ALGWATCH_NOTIFY_TIMEOUT', default: '10s' },
+  notifyAttempts: { flag: 'notify-attempts', env: 'ALGWATCH_NOTIFY_ATTEMPTS', default: '5' },
 } as const;
 
 export class ConfigError extends Error {

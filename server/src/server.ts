@@ -19,6 +19,11 @@ import { openTimeSeriesStore } from './storage/open-time-series.js';
 import type { TimeSeriesStore } from './storage/time-series.js';
 import { attachAgentGateway, AGENT_SERVER_OPTIONS, type AgentGateway } from './ingest/agent-gateway.js';
 import type { ResultsFanOut } from './ingest/ingest-results.js';
+import { ResultsFeed } from './ingest/results-feed.js';
+import { AlertEngine } from './alerting/engine.js';
+import type { AlertDispatcher } from './alerting/dispatch.js';
+import { channelsDispatcher } from './alerting/channels-dispatcher.js';
+import { defaultSmtpFrom } from './alerting/notifiers/email.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
 import { watchTokenRevocations } from './ingest/revocation-watch.js';
 import { guardHandshakes } from './ingest/handshake-guard.js';
@@ -29,6 +34,7 @@ import { InfluxTimeSeriesStore } from './storage/influx-store.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { meteredLimiter } from './metrics/metered-rate-limiter.js';
 import { serveMetrics } from './metrics/serve-metrics.js';
+import { firingAlertsBySeverity } from './metrics/firing-alerts.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -43,12 +49,20 @@ export interface RunningServer {
   readonly metrics: ServerMetrics;
   /** The port /metrics listens on; undefined when it could not listen (logged). */
   readonly metricsPort: number | undefined;
+  /** Every newly stored batch of results, once each (alerting and the dashboard subscribe). */
+  readonly results: ResultsFeed;
+  /** The alert engine; null when started with `alerting: false`. */
+  readonly alerts: AlertEngine | null;
   close(): Promise<void>;
 }
 
 export interface StartServerHooks {
-  /** Called with every newly stored batch of results (dashboard and alerting subscribe here). */
+  /** Called with every newly stored batch of results (the same batches `results` publishes). */
   onResults?: ResultsFanOut;
+  /** Where alert notifications go; default: the tenant's notification channels. */
+  dispatcher?: AlertDispatcher;
+  /** false runs without the alert engine (the ingest bench's baseline); default true. */
+  alerting?: boolean;
 }
 
 /** StartupError is a failure to start that a technician can fix (port taken, bad certificate). */
@@ -119,6 +133,42 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     closers.push(() => timeSeries.close());
     if (timeSeries instanceof InfluxTimeSeriesStore) metrics.measureSpoolWith(() => timeSeries.spooledBytes);
 
+    const results = new ResultsFeed((err) => log.error({ err }, 'results subscriber failed'));
+    const onResults = hooks.onResults;
+    if (onResults) results.subscribe((batch) => onResults(batch.site, batch.results, batch.agentId));
+    let alerts: AlertEngine | null = null;
+    // Deliveries still retrying when the server stops give up (recorded as failed) instead of holding it up.
+    const stopping = new AbortController();
+    if (hooks.alerting !== false) {
+      const engine = await AlertEngine.start({
+        relational,
+        timeSeries,
+        log,
+        dispatcher:
+          hooks.dispatcher ??
+          channelsDispatcher({
+            db: relational.db,
+            smtpFrom: config.smtpFrom ?? defaultSmtpFrom(),
+            log,
+            attempts: config.notifyAttempts,
+            attemptTimeoutMs: config.notifyTimeoutMs,
+            signal: stopping.signal,
+            onOutcome: (kind, outcome) => metrics.recordDelivery(kind, outcome),
+          }),
+        timing: { groupWaitMs: config.alertGroupWaitMs, groupIntervalMs: config.alertGroupIntervalMs, repeatIntervalMs: config.alertRepeatIntervalMs },
+        agentOfflineAfterMs: config.agentOfflineAfterMs,
+        publicUrl: config.publicUrl,
+      }).catch((err: Error) => {
+        throw new StartupError(`alerting could not start: ${err.message}`);
+      });
+      alerts = engine;
+      metrics.countFiringAlertsWith(() => firingAlertsBySeverity(relational.db));
+      results.subscribe(engine.onResults);
+      closers.push(() => engine.close());
+      // Runs before engine.close (closers run last first): retrying deliveries end, then the engine drains.
+      closers.push(async () => stopping.abort());
+    }
+
     const board = new StatusBoard();
     const http = createServer((req, res) => {
       if (req.method === 'GET' && (req.url === '/' || req.url === '/status')) {
@@ -165,10 +215,10 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         bytesPerDay: config.siteMbPerDay * 1024 * 1024,
       },
       onBatchIngested: metrics.observeBatch,
-      onResults: (site, results, agentId) => {
-        metrics.recordResults(results);
-        board.record(site, results);
-        hooks.onResults?.(site, results, agentId);
+      onResults: (site, stored, agentId) => {
+        metrics.recordResults(stored);
+        board.record(site, stored);
+        results.publish({ site, agentId, results: stored });
       },
     });
     const configWatch = watchSiteConfigChanges(relational, agents, log);
@@ -192,7 +242,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       { bind: config.bind, altAddress: config.altAddress ?? null, sip: sip.ports, stun: stun.sockets, httpPort },
       'algwatch server listening',
     );
-    return { httpPort, sip, stun, relational, timeSeries, agents, metrics, metricsPort: metricsEndpoint?.port, close: closeAll };
+    return { httpPort, sip, stun, relational, timeSeries, agents, results, alerts, metrics, metricsPort: metricsEndpoint?.port, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

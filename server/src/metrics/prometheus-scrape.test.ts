@@ -1,8 +1,9 @@
 /**
  * /metrics as an MSP's monitoring sees it: a real Prometheus (Debian's package) scrapes a real
  * server that stores into a real InfluxDB, after an agent sent results over socket.io and a STUN
- * client was answered. The target is up with the token, refused without it, and every series the
- * README lists is there with the values those events give.
+ * client was answered, and an alert fired whose notification a webhook refused. The target is up
+ * with the token, refused without it, and every series the README lists is there with the values
+ * those events give.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
@@ -18,6 +19,9 @@ import { startServer, type RunningServer } from '../server.js';
 import { startInfluxd, type RunningInfluxd } from '../../../test/helpers/influxd.js';
 import { startPrometheus, type RunningPrometheus } from '../../../test/helpers/prometheus.js';
 import { algSip, sipAlgResult } from '../../../test/helpers/probe-results.js';
+import { ChannelStore } from '../alerting/channels/channel-store.js';
+import { startHttpReceiver, type HttpReceiver } from '../alerting/notifiers/test-http-receiver.js';
+import { waitFor } from '../alerting/test-engine.js';
 
 const METRICS_TOKEN = randomBytes(24).toString('base64url');
 
@@ -26,6 +30,7 @@ let influxd: RunningInfluxd;
 let server: RunningServer;
 let agent: Socket<ServerToAgentEvents, AgentToServerEvents>;
 let prometheus: RunningPrometheus;
+let webhook: HttpReceiver;
 
 /** stunBindingRequest sends one RFC 5389 Binding request and resolves when the answer arrives. */
 function stunBindingRequest(port: number): Promise<Buffer> {
@@ -62,17 +67,26 @@ async function scrapedAfter(since: number): Promise<void> {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'algwatch-metrics-'));
   influxd = await startInfluxd();
+  // Alerts go out at once, in one attempt, to a webhook receiver that answers 503: one failed notification.
   const config = parseServerConfig(
-    ['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', dataDir],
+    ['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', dataDir,
+      '--alert-group-wait', '0', '--notify-attempts', '1', '--notify-timeout', '2s'],
     { ALGWATCH_INFLUX_URL: `${influxd.url}/algwatch`, ALGWATCH_METRICS_TOKEN: METRICS_TOKEN },
   );
   server = await startServer(config, pino({ level: 'silent' }));
   const { token } = await server.relational.createSite('branch-1', 'acme');
+  webhook = await startHttpReceiver();
+  webhook.answer([], { status: 503, body: 'down for maintenance' });
+  await new ChannelStore(server.relational.db).add({ name: 'noc', destination: { kind: 'webhook', url: `${webhook.origin}/algwatch`, secret: 'a-webhook-secret-of-length' } });
   agent = connect(`http://127.0.0.1:${server.httpPort}${AGENT_NAMESPACE}`, { auth: { token, agentId: 'desk-1' }, transports: ['websocket'], reconnection: false });
   await agent.timeout(5_000).emitWithAck('hello', { protocol: PROTOCOL_VERSION, agentVersion: '0.1.0', hostname: 'desk-1' });
   const ack = await agent.timeout(10_000).emitWithAck('results', { results: [{ ...sipAlgResult('udp', algSip), startedAt: Date.now() - 1_000 }] });
   expect(ack).toMatchObject({ ok: true });
   await stunBindingRequest(server.stun.sockets[0]!.port);
+  // The ALG result fires sip_alg_udp (critical); its notification is refused by the receiver.
+  await waitFor('the webhook was tried', () => webhook.requests.length === 1);
+  // The outcome is counted once deliver has recorded it, just after the receiver answered.
+  await waitFor('the failed delivery', async () => (await server.metrics.notificationFailures.get()).values.some((sample) => sample.value === 1));
   const eventsDone = Date.now();
 
   const target = `127.0.0.1:${server.metricsPort}`;
@@ -95,6 +109,7 @@ afterAll(async () => {
   agent?.close();
   await prometheus?.stop();
   await server?.close();
+  await webhook?.close();
   await influxd?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
@@ -128,6 +143,13 @@ describe('Prometheus scraping /metrics', () => {
     expect(await value('algwatch_influxdb_write_duration_seconds_count{job="algwatch",outcome="ok"}')).toBeGreaterThanOrEqual(1);
     // InfluxDB answers: nothing waits in the spool.
     expect(await value('algwatch_influxdb_spool_bytes{job="algwatch"}')).toBe(0);
+  });
+
+  it('reports the alerts firing by severity and the notifications no channel accepted', async () => {
+    expect(await value('algwatch_alerts_firing{job="algwatch",severity="critical"}')).toBe(1);
+    expect(await value('algwatch_alerts_firing{job="algwatch",severity="warning"}')).toBe(0);
+    expect(await value('algwatch_notification_failures_total{job="algwatch",kind="webhook"}')).toBe(1);
+    expect(await value('algwatch_notification_failures_total{job="algwatch",kind="email"}')).toBe(0);
   });
 
   it('counts reflector requests answered and dropped by the rate budget', async () => {

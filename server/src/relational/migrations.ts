@@ -96,6 +96,93 @@ const runNowRequests: Migration = {
   },
 };
 
+// Alerting: one row per alert fingerprint (its state survives restarts and is shared by servers on
+// one PostgreSQL), the history of state changes, the notification log whose primary key makes each
+// notification claimable once across processes, silences, and per-tenant/per-site rule overrides.
+const alerting: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('alerts')
+      .addColumn('fingerprint', 'text', (col) => col.primaryKey())
+      .addColumn('rule', 'text', (col) => col.notNull())
+      .addColumn('tenant', 'text', (col) => col.notNull())
+      .addColumn('site_id', 'text', (col) => col.notNull().references('sites.id').onDelete('cascade'))
+      .addColumn('site_name', 'text', (col) => col.notNull())
+      .addColumn('agent', 'text')
+      .addColumn('target', 'text')
+      .addColumn('transport', 'text')
+      .addColumn('severity', 'text', (col) => col.notNull())
+      .addColumn('state', 'text', (col) => col.notNull())
+      .addColumn('pending_since', 'text')
+      .addColumn('starts_at', 'text')
+      .addColumn('ends_at', 'text')
+      .addColumn('episode', 'text')
+      .addColumn('clean_count', 'integer', (col) => col.notNull())
+      .addColumn('last_active_at', 'text')
+      .addColumn('recent_starts', 'text', (col) => col.notNull())
+      .addColumn('summary', 'text', (col) => col.notNull())
+      .addColumn('evidence', 'text', (col) => col.notNull())
+      .addColumn('memory', 'text', (col) => col.notNull())
+      .addColumn('updated_at', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema.createIndex('alerts_site_idx').on('alerts').column('site_id').execute();
+    await db.schema.createIndex('alerts_state_idx').on('alerts').column('state').execute();
+
+    await db.schema
+      .createTable('alert_history')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('fingerprint', 'text', (col) => col.notNull())
+      .addColumn('rule', 'text', (col) => col.notNull())
+      .addColumn('severity', 'text', (col) => col.notNull())
+      .addColumn('state', 'text', (col) => col.notNull())
+      .addColumn('tenant', 'text', (col) => col.notNull())
+      .addColumn('site_name', 'text', (col) => col.notNull())
+      .addColumn('target', 'text')
+      .addColumn('transport', 'text')
+      .addColumn('summary', 'text', (col) => col.notNull())
+      .addColumn('at', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema.createIndex('alert_history_at_idx').on('alert_history').column('at').execute();
+
+    await db.schema
+      .createTable('alert_notifications')
+      .addColumn('claim_key', 'text', (col) => col.primaryKey())
+      .addColumn('fingerprint', 'text', (col) => col.notNull())
+      .addColumn('episode', 'text', (col) => col.notNull())
+      .addColumn('state', 'text', (col) => col.notNull())
+      .addColumn('tenant', 'text', (col) => col.notNull())
+      .addColumn('site_name', 'text', (col) => col.notNull())
+      .addColumn('claimed_at', 'text', (col) => col.notNull())
+      .addColumn('delivered_at', 'text')
+      .addColumn('failure', 'text')
+      .execute();
+    await db.schema.createIndex('alert_notifications_episode_idx').on('alert_notifications').columns(['fingerprint', 'episode']).execute();
+
+    await db.schema
+      .createTable('silences')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('tenant', 'text')
+      .addColumn('site_id', 'text', (col) => col.references('sites.id').onDelete('cascade'))
+      .addColumn('site_name', 'text')
+      .addColumn('rule', 'text')
+      .addColumn('starts_at', 'text', (col) => col.notNull())
+      .addColumn('ends_at', 'text', (col) => col.notNull())
+      .addColumn('reason', 'text', (col) => col.notNull())
+      .addColumn('created_at', 'text', (col) => col.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('alert_rule_overrides')
+      .addColumn('scope', 'text', (col) => col.notNull())
+      .addColumn('scope_ref', 'text', (col) => col.notNull())
+      .addColumn('rule', 'text', (col) => col.notNull())
+      .addColumn('settings', 'text', (col) => col.notNull())
+      .addColumn('updated_at', 'text', (col) => col.notNull())
+      .addPrimaryKeyConstraint('alert_rule_overrides_pk', ['scope', 'scope_ref', 'rule'])
+      .execute();
+  },
+};
+
 // Where alerts go (`algwatch-server channel add`), each channel's last delivery outcome, and which
 // email threads already had their first message (so exactly one mail per thread carries its Message-ID).
 const notificationChannels: Migration = {
@@ -128,5 +215,5 @@ const notificationChannels: Migration = {
 
 /** relationalMigrations is the ordered set the Migrator applies on open; names sort in order. */
 export const relationalMigrations: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_config_change_stamp': configChangeStamp, '0003_run_now_requests': runNowRequests, '0005_notification_channels': notificationChannels }),
+  getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_config_change_stamp': configChangeStamp, '0003_run_now_requests': runNowRequests, '0004_alerting': alerting, '0005_notification_channels': notificationChannels }),
 };

@@ -68,6 +68,84 @@ export interface SiteScheduleTable {
   schedule: string;
 }
 
+/** One alert per fingerprint (rule + site + target + transport); times ISO, lists and memory JSON. */
+export interface AlertsTable {
+  fingerprint: string;
+  rule: string;
+  tenant: string;
+  site_id: string;
+  site_name: string;
+  agent: string | null;
+  target: string | null;
+  transport: string | null;
+  severity: string;
+  /** inactive | pending | firing | resolved */
+  state: string;
+  pending_since: string | null;
+  starts_at: string | null;
+  ends_at: string | null;
+  episode: string | null;
+  clean_count: number;
+  last_active_at: string | null;
+  recent_starts: string;
+  summary: string;
+  evidence: string;
+  memory: string;
+  updated_at: string;
+}
+
+export interface AlertHistoryTable {
+  id: string;
+  fingerprint: string;
+  rule: string;
+  severity: string;
+  /** pending | firing | resolved */
+  state: string;
+  tenant: string;
+  site_name: string;
+  target: string | null;
+  transport: string | null;
+  summary: string;
+  at: string;
+}
+
+/** The notification log: claim_key is unique, so one process claims each notification. */
+export interface AlertNotificationsTable {
+  claim_key: string;
+  fingerprint: string;
+  episode: string;
+  state: string;
+  tenant: string;
+  site_name: string;
+  claimed_at: string;
+  delivered_at: string | null;
+  /** The last delivery failure, one line without secrets; null once delivered. */
+  failure: string | null;
+}
+
+export interface SilencesTable {
+  id: string;
+  tenant: string | null;
+  site_id: string | null;
+  site_name: string | null;
+  rule: string | null;
+  starts_at: string;
+  ends_at: string;
+  reason: string;
+  created_at: string;
+}
+
+export interface AlertRuleOverridesTable {
+  /** tenant | site */
+  scope: string;
+  /** The tenant name, or the site id. */
+  scope_ref: string;
+  rule: string;
+  /** JSON of a RuleOverride. */
+  settings: string;
+  updated_at: string;
+}
+
 export interface NotificationChannelsTable {
   id: string;
   name: string;
@@ -92,6 +170,11 @@ export interface NotificationThreadsTable {
 }
 
 export interface RelationalDatabase {
+  alerts: AlertsTable;
+  alert_history: AlertHistoryTable;
+  alert_notifications: AlertNotificationsTable;
+  silences: SilencesTable;
+  alert_rule_overrides: AlertRuleOverridesTable;
   tenants: TenantsTable;
   sites: SitesTable;
   agent_tokens: AgentTokensTable;
