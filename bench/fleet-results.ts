@@ -102,6 +102,27 @@ export function bindingLifetimeResult(startedAt: number): ProbeResultMessage {
   };
 }
 
+/** rtpPathResult is a two-way test call with no loss. */
+export function rtpPathResult(startedAt: number): ProbeResultMessage {
+  const direction = { sent: 250, received: 250, lossPct: 0, jitterMs: 0.5, maxGapMs: 25, reordered: 0 };
+  return {
+    id: newResultId(),
+    probe: 'rtp-path',
+    target: REFLECTOR,
+    startedAt,
+    durationMs: 5_600,
+    success: true,
+    points: [
+      {
+        measurement: 'rtp_path',
+        tags: { target: REFLECTOR, transport: 'udp', result: 'two-way', inbound_path: 'sdp' },
+        fields: { out_sent: 250, out_received: 250, out_loss_pct: 0, in_sent: 250, in_received: 250, in_loss_pct: 0, rtt_ms: 20, r_factor: 92.5, mos: 4.4 },
+      },
+    ],
+    detail: { verdict: 'two-way', inboundPath: 'sdp', outbound: direction, inbound: direction, rFactor: 92.5, mos: 4.4, sdpSent: '192.0.2.10:20000', sdpReceived: '203.0.113.5:20000', pinholeOpenToOthers: false },
+  };
+}
+
 /** slotResults is what one tick of a default-schedule slot hands the outbox (no SIP targets). */
 export function slotResults(slot: ScheduleSlot, startedAt: number): ProbeResultMessage[] {
   switch (slot) {
@@ -115,6 +136,8 @@ export function slotResults(slot: ScheduleSlot, startedAt: number): ProbeResultM
       return [bindingLifetimeResult(startedAt)];
     case 'keepalive':
       return [];
+    case 'rtpPath':
+      return [rtpPathResult(startedAt)];
   }
 }
 
@@ -144,6 +167,7 @@ const DEFAULT_PERIODS: Record<ScheduleSlot, { expression: string; periodMs: numb
   natBehavior: { expression: '0 * * * *', periodMs: 3_600_000 },
   bindingLifetime: { expression: '0 */6 * * *', periodMs: 6 * 3_600_000 },
   keepalive: { expression: '*/30 * * * * *', periodMs: 30_000 },
+  rtpPath: { expression: '30 * * * *', periodMs: 3_600_000 },
 };
 
 /**

@@ -9,6 +9,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FleetProcess, type FleetReport } from './fleet-process.js';
 import { defaultScheduleRates, resultsPerAgentSecond } from './fleet-results.js';
 import { INFLUX_DATABASE, usageSnapshot, windowUsage, type IngestRig, type WindowUsage } from './ingest-rig.js';
+import { MAX_UNAUTHENTICATED_PER_ADDRESS } from '../server/src/ingest/handshake-guard.js';
+
+// The fleet connects from one address, and the server admits at most MAX_UNAUTHENTICATED_PER_ADDRESS
+// connections per address that have not logged in yet: stay under it, or the extra ones are refused.
+const CONNECT_CONCURRENCY = MAX_UNAUTHENTICATED_PER_ADDRESS / 2;
 
 export const FLEET = { agents: 10_000, processes: 2, sites: 100, holdMs: 60_000, visibleSamples: 300 } as const;
 
@@ -39,7 +44,7 @@ export async function measureFleet(rig: IngestRig): Promise<FleetRun> {
     const rampStarted = performance.now();
     const connects = await Promise.all(
       processes.map((fleetProcess, i) =>
-        fleetProcess.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins.slice(i * share, (i + 1) * share), concurrency: 100 }, 'connected', 300_000),
+        fleetProcess.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins.slice(i * share, (i + 1) * share), concurrency: CONNECT_CONCURRENCY }, 'connected', 300_000),
       ),
     );
     const rampSeconds = (performance.now() - rampStarted) / 1000;

@@ -14,6 +14,11 @@ import { FleetProcess, type FleetReport } from './fleet-process.js';
 import { floodResult } from './fleet-results.js';
 import { pointsOfResult } from '../server/src/ingest/ingest-results.js';
 import { INFLUX_DATABASE, influxCount, usageSnapshot, windowUsage, type IngestRig, type WindowUsage } from './ingest-rig.js';
+import { MAX_UNAUTHENTICATED_PER_ADDRESS } from '../server/src/ingest/handshake-guard.js';
+
+// The fleet connects from one address, and the server admits at most MAX_UNAUTHENTICATED_PER_ADDRESS
+// connections per address that have not logged in yet: stay under it, or the extra ones are refused.
+const CONNECT_CONCURRENCY = MAX_UNAUTHENTICATED_PER_ADDRESS / 2;
 
 // Batches of 200: what an agent sends when it flushes its outbox (MAX_RESULTS_PER_BATCH), which is
 // when a server sees floods (after an outage, every agent catches up at once).
@@ -56,7 +61,7 @@ export async function measureThroughput(rig: IngestRig, options: ThroughputOptio
   let usage: WindowUsage;
   const influxdPid = await rig.influxdPid();
   try {
-    const connected = await clients.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins, concurrency: options.connectConcurrency ?? 50 }, 'connected');
+    const connected = await clients.ask({ type: 'connect', url: `http://127.0.0.1:${server.port}`, agents: fleet.logins, concurrency: options.connectConcurrency ?? CONNECT_CONCURRENCY }, 'connected');
     if (connected.connected !== fleet.logins.length) {
       throw new Error(`only ${connected.connected} of ${fleet.logins.length} flood agents connected: ${connected.firstError ?? ''}`);
     }

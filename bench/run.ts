@@ -11,6 +11,9 @@ import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
 import { benchAlerting } from './alerting.js';
 import { benchReflection } from './reflection.js';
+import { benchIngestBounds } from './ingest-bounds.js';
+import { benchNestedAttack } from './nested-attack.js';
+import { benchRtpSessions } from './rtp-sessions.js';
 
 const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'alg-verdict': benchAlgVerdict,
@@ -21,6 +24,9 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   'agent-soak': benchAgentSoak,
   alerting: benchAlerting,
   reflection: benchReflection,
+  'ingest-bounds': benchIngestBounds,
+  'nested-attack': benchNestedAttack,
+  'rtp-sessions': benchRtpSessions,
 };
 
 const wanted = process.argv.slice(2);

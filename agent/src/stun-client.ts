@@ -13,6 +13,7 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '@algwatch/protocol/stun';
+import { stunProbeUsername, type ProbeKey } from '@algwatch/protocol/probe-signature';
 
 export interface StunTransactionOptions {
   signal?: AbortSignal;
@@ -73,7 +74,14 @@ export class StunClient {
     this.lastError = err; // without a listener, a socket error would crash the agent
   };
 
-  constructor(private readonly socket: Socket) {
+  /**
+   * With a probeKey (only toward algwatch's reflector), every request carries USERNAME and
+   * MESSAGE-INTEGRITY so the reflector pays its answer from the site's budget.
+   */
+  constructor(
+    private readonly socket: Socket,
+    private readonly probeKey?: ProbeKey,
+  ) {
     socket.on('message', this.onMessage);
     socket.on('error', this.onError);
   }
@@ -86,10 +94,12 @@ export class StunClient {
   async request(to: TransportAddress | null, attributes: StunAttributes = {}, options: StunTransactionOptions = {}): Promise<StunReply | null> {
     const transactionId = newTransactionId();
     const header = { method: STUN_METHOD_BINDING, class: 'request', transactionId } as const;
-    let packet = encodeStun(header, attributes);
+    const signing = this.probeKey ? { username: stunProbeUsername(this.probeKey) } : {};
+    const encodeOptions = this.probeKey ? { integrityKey: this.probeKey.secret } : {};
+    let packet = encodeStun(header, { ...attributes, ...signing }, encodeOptions);
     // PADDING's own header is 4 bytes; its value is padded to 4 (RFC 8489 §14).
     if (options.padToBytes !== undefined && packet.length + 4 < options.padToBytes) {
-      packet = encodeStun(header, { ...attributes, paddingBytes: (options.padToBytes - packet.length - 4) & ~3 });
+      packet = encodeStun(header, { ...attributes, ...signing, paddingBytes: (options.padToBytes - packet.length - 4) & ~3 }, encodeOptions);
     }
     const rto = options.rtoMs ?? 200;
     const maxTransmissions = options.maxTransmissions ?? 4;

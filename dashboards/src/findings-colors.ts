@@ -10,6 +10,7 @@ import {
   THRESHOLDS,
   bindingLifetimeSeverity,
   natMappingSeverity,
+  rtpMosSeverity,
   sipStatusSeverity,
   type Severity,
 } from '@algwatch/protocol/findings/index';
@@ -50,6 +51,13 @@ export const RTT_THRESHOLDS = thresholds(GREEN, [justAbove(THRESHOLDS.keepaliveR
 
 /** LOSS_THRESHOLDS colour OPTIONS loss over keepaliveLossPct as target_lossy does (the alert rule judges it over a window). */
 export const LOSS_THRESHOLDS = thresholds(GREEN, [justAbove(THRESHOLDS.keepaliveLossPct), severityColor(FINDINGS.target_lossy.defaultSeverity)]);
+
+/** MOS_THRESHOLDS colour a test call's MOS as rtp_poor_mos grades it: critical under rtpMosCritical, warning under rtpMosPoor. */
+export const MOS_THRESHOLDS = thresholds(
+  severityColor(rtpMosSeverity(1)),
+  [THRESHOLDS.rtpMosCritical, severityColor(rtpMosSeverity(THRESHOLDS.rtpMosCritical))],
+  [THRESHOLDS.rtpMosPoor, severityColor(rtpMosSeverity(THRESHOLDS.rtpMosPoor))],
+);
 
 /** SIP_STATUS_THRESHOLDS colour a final response code: 2xx fine, error answers as target_error, 503 as target_maintenance. */
 export const SIP_STATUS_THRESHOLDS = thresholds(

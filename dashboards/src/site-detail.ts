@@ -1,7 +1,7 @@
 /**
  * siteDetail is "algwatch — Site detail": one site's SIP ALG status per transport over time, what
  * the ALG rewrote, the public address and port its NAT gives out, how long a UDP binding lives,
- * and how its keep-alives (SIP OPTIONS, CRLF) fare per target.
+ * how its keep-alives (SIP OPTIONS, CRLF) fare per target, and how its test calls (rtp-path) sound.
  */
 import { FLEET_OVERVIEW_UID, SITE_DETAIL_UID, type Dashboard } from './grafana.js';
 import { measurement, perInterval, scope } from './influxql.js';
@@ -10,6 +10,7 @@ import {
   ALG_MAPPING,
   LIFETIME_THRESHOLDS,
   LOSS_THRESHOLDS,
+  MOS_THRESHOLDS,
   NAT_FILTERING_CODE_MAPPING,
   NAT_MAPPING_CODE_MAPPING,
   RTT_THRESHOLDS,
@@ -33,6 +34,7 @@ const natBehavior = measurement('nat_behavior');
 const bindingLifetime = measurement('binding_lifetime');
 const sipOptions = measurement('sip_options');
 const crlfKeepalive = measurement('crlf_keepalive');
+const rtpPath = measurement('rtp_path');
 const probeRun = measurement('probe_run');
 
 export function siteDetail(): Dashboard {
@@ -213,11 +215,35 @@ export function siteDetail(): Dashboard {
         },
         { points: true },
       ),
+      timeSeriesPanel({
+        title: 'Test call MOS (rtp-path)',
+        description: `ITU-T G.107 MOS of the rtp-path test call (G.711, measured delay, loss and jitter); the dashed lines are ${THRESHOLDS.rtpMosPoor} (some users dissatisfied) and ${THRESHOLDS.rtpMosCritical} (many). No point: media did not flow both ways (see the check's rtp verdict).`,
+        gridPos: { x: 0, y: 45, w: 12, h: 8 },
+        queries: [
+          {
+            query: `SELECT mean(${rtpPath.field('mos')}) FROM ${rtpPath.raw} WHERE ${scope()} GROUP BY ${perInterval(rtpPath.tag('target'))} fill(none)`,
+            alias: '$tag_target',
+          },
+        ],
+        defaults: { min: 1, max: 4.5, decimals: 2, thresholds: MOS_THRESHOLDS },
+      }, { thresholdsStyle: 'dashed' }),
+      timeSeriesPanel({
+        title: 'Test call loss (rtp-path)',
+        description: 'Share of RTP packets lost per direction: outbound is the agent to the reflector, inbound the reflector to the agent on the best return path.',
+        gridPos: { x: 12, y: 45, w: 12, h: 8 },
+        queries: [
+          {
+            query: `SELECT mean(${rtpPath.field('out_loss_pct')}) AS "outbound", mean(${rtpPath.field('in_loss_pct')}) AS "inbound" FROM ${rtpPath.raw} WHERE ${scope()} GROUP BY ${perInterval(rtpPath.tag('target'))} fill(none)`,
+            alias: '$tag_target $col',
+          },
+        ],
+        defaults: { unit: 'percent', min: 0, max: 100 },
+      }),
       stateTimelinePanel({
         title: 'Probe runs',
         description:
           'Whether each probe ran and got its answer (probe_run, one point per result). Red where a run failed: timed out, got no answer (e.g. STUN blocked) or could not start; the probe panels above have a gap there.',
-        gridPos: { x: 0, y: 45, w: 24, h: 6 },
+        gridPos: { x: 0, y: 53, w: 24, h: 6 },
         queries: [
           {
             query: `SELECT last(${probeRun.field('success')}) FROM ${probeRun.raw} WHERE ${scope()} GROUP BY ${perInterval(probeRun.tag('probe'), probeRun.tag('transport'))} fill(none)`,

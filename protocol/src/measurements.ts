@@ -74,6 +74,30 @@ export const MEASUREMENTS = {
       pong: 'boolean',
     },
   },
+  rtp_path: {
+    // result: two-way | one-way-outbound-only | one-way-inbound-only | none | error
+    // inbound_path: sdp | symmetric-only | none
+    tags: ['target', 'transport', 'result', 'inbound_path'],
+    fields: {
+      out_sent: 'integer',
+      out_received: 'integer',
+      out_loss_pct: 'float',
+      out_jitter_ms: 'float',
+      out_max_gap_ms: 'float',
+      out_reordered: 'integer',
+      in_sent: 'integer',
+      in_received: 'integer',
+      in_loss_pct: 'float',
+      in_jitter_ms: 'float',
+      in_max_gap_ms: 'float',
+      in_reordered: 'integer',
+      rtt_ms: 'float',
+      r_factor: 'float',
+      mos: 'float',
+      pinhole_open: 'boolean',
+      sdp_rewritten: 'boolean',
+    },
+  },
   // One point per result, written by ingest from the result itself (never sent by an agent), like
   // blackbox_exporter's probe_success: a run that failed, timed out or got no answer leaves no
   // probe point, and without this a blocked STUN port would be a gap on a dashboard, not a value.

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { STUN_ATTR, STUN_METHOD_BINDING, crc32, decodeStun, encodeStun, formatIp, newTransactionId, parseIp } from './stun.js';
+import { STUN_ATTR, STUN_METHOD_BINDING, crc32, decodeStun, encodeStun, formatIp, newTransactionId, parseIp, stunIntegrityValid } from './stun.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
 // RFC 5769 (Test Vectors for STUN) §2.2 and §2.3, typed in from the RFC. Both carry a
-// MESSAGE-INTEGRITY (short-term password "VOkJxbRl1RmTxUk/WvJxBt") that this codec keeps raw but
-// does not check, and a FINGERPRINT that it does check. SOFTWARE is padded with spaces on purpose.
+// MESSAGE-INTEGRITY (short-term password "VOkJxbRl1RmTxUk/WvJxBt") that stunIntegrityValid checks,
+// and a FINGERPRINT that the decoder checks. SOFTWARE is padded with spaces on purpose.
 const TRANSACTION_ID = hex('b7 e7 a7 01 bc 34 d6 86 fa 87 df ae');
 const RFC5769_IPV4_RESPONSE = hex(`
   01 01 00 3c 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae
@@ -154,5 +154,38 @@ describe('IP address text and bytes', () => {
 
   it('computes the CRC-32 of "123456789" as 0xcbf43926', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+});
+
+describe('MESSAGE-INTEGRITY (RFC 8489 §14.5)', () => {
+  const password = Buffer.from('VOkJxbRl1RmTxUk/WvJxBt', 'utf8');
+
+  it('verifies the RFC 5769 sample responses with their short-term password and refuses another key', () => {
+    for (const vector of [RFC5769_IPV4_RESPONSE, RFC5769_IPV6_RESPONSE]) {
+      const result = decodeStun(vector);
+      if (!result.ok) throw new Error(result.error);
+      expect(stunIntegrityValid(vector, result.message, password)).toBe(true);
+      expect(stunIntegrityValid(vector, result.message, Buffer.from('another password'))).toBe(false);
+    }
+  });
+
+  it('signs a request with USERNAME and MESSAGE-INTEGRITY before FINGERPRINT; a changed byte fails the check', () => {
+    const key = Buffer.alloc(32, 7);
+    const packet = encodeStun({ method: STUN_METHOD_BINDING, class: 'request', transactionId: newTransactionId() }, { paddingBytes: 40, username: 'aw1:abcdefghijklmnop:1795640000' }, { integrityKey: key });
+    const result = decodeStun(packet);
+    if (!result.ok) throw new Error(result.error);
+    expect(result.message.username).toBe('aw1:abcdefghijklmnop:1795640000');
+    expect(result.message.attributes.map((attribute) => attribute.type).slice(-3)).toEqual([STUN_ATTR.USERNAME, STUN_ATTR.MESSAGE_INTEGRITY, STUN_ATTR.FINGERPRINT]);
+    expect(stunIntegrityValid(packet, result.message, key)).toBe(true);
+
+    const unsigned = decodeStun(encodeStun({ method: STUN_METHOD_BINDING, class: 'request', transactionId: newTransactionId() }));
+    expect(unsigned.ok && stunIntegrityValid(packet, unsigned.message, key)).toBe(false);
+    // Change a PADDING byte and fix the FINGERPRINT up: only MESSAGE-INTEGRITY can tell.
+    const forged = Buffer.from(packet);
+    forged[28] = 1;
+    forged.writeUInt32BE((crc32(forged.subarray(0, forged.length - 8)) ^ 0x5354554e) >>> 0, forged.length - 4);
+    const decodedForgery = decodeStun(forged);
+    if (!decodedForgery.ok) throw new Error(decodedForgery.error);
+    expect(stunIntegrityValid(forged, decodedForgery.message, key)).toBe(false);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * STUN message codec (RFC 8489, RFC 5389 wire format, RFC 5780 NAT-behaviour attributes) over byte
  * buffers. `decodeStun` never throws: anything malformed comes back as a typed error, because the
- * reflector reads unauthenticated UDP from anywhere. MESSAGE-INTEGRITY is recognised and kept raw
- * but neither computed nor checked: algwatch's Binding exchanges are unauthenticated.
+ * reflector reads unauthenticated UDP from anywhere. MESSAGE-INTEGRITY (RFC 8489 §14.5, HMAC-SHA1)
+ * is written with `integrityKey` and checked with stunIntegrityValid: agents sign their probes with a
+ * key of their site (probe-signature.ts) so the reflector can pay for them from the site's budget.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { formatIp, parseIp, writeIpv4 } from './stun-address.js';
 
 export { formatIp, parseIp } from './stun-address.js';
@@ -76,6 +77,8 @@ export interface StunAttributes {
   /** Length of the PADDING attribute's value in bytes (its content is ignored). */
   paddingBytes?: number;
   software?: string;
+  /** RFC 8489 §14.3 USERNAME; with MESSAGE-INTEGRITY it names the key (probe-signature.ts). */
+  username?: string;
 }
 
 export interface RawAttribute {
@@ -93,6 +96,8 @@ export interface StunMessage extends StunAttributes {
   unknownRequired: number[];
   /** True when a FINGERPRINT was present (and therefore verified). */
   fingerprint: boolean;
+  /** Where the MESSAGE-INTEGRITY attribute starts, when there is one (see stunIntegrityValid). */
+  integrityAt?: number;
 }
 
 export type StunDecodeError =
@@ -131,7 +136,7 @@ export function messageType(method: number, cls: StunClass): number {
  * It sizes the message first and writes every attribute in place into one buffer: the reflector
  * encodes one answer per request it serves, so no intermediate buffers are built.
  */
-export function encodeStun(header: StunHeader, attributes: StunAttributes = {}, options: { fingerprint?: boolean } = {}): Buffer {
+export function encodeStun(header: StunHeader, attributes: StunAttributes = {}, options: { fingerprint?: boolean; integrityKey?: Buffer } = {}): Buffer {
   const tid = header.transactionId;
   if (tid.length !== TRANSACTION_ID_BYTES) throw new Error('STUN transaction id must be 12 bytes');
   const software = attributes.software;
@@ -153,6 +158,10 @@ export function encodeStun(header: StunHeader, attributes: StunAttributes = {}, 
   if (attributes.responseDelayMs !== undefined) bodyBytes += 8;
   if (paddingBytes !== undefined) bodyBytes += 4 + padTo4(paddingBytes);
   if (software !== undefined) bodyBytes += 4 + padTo4(softwareBytes);
+  const username = attributes.username;
+  const usernameBytes = username === undefined ? 0 : Buffer.byteLength(username, 'utf8');
+  if (username !== undefined) bodyBytes += 4 + padTo4(usernameBytes);
+  if (options.integrityKey) bodyBytes += 4 + INTEGRITY_BYTES;
   const withFingerprint = options.fingerprint !== false;
   const total = STUN_HEADER_BYTES + bodyBytes + (withFingerprint ? 8 : 0);
 
@@ -209,6 +218,16 @@ export function encodeStun(header: StunHeader, attributes: StunAttributes = {}, 
     const value = writeAttributeHeader(message, at, STUN_ATTR.SOFTWARE, softwareBytes);
     if (softwareBytes > 0) writeSoftware(message, value, software, softwareBytes);
     at = zeroPadding(message, value, softwareBytes);
+  }
+  if (username !== undefined) {
+    const value = writeAttributeHeader(message, at, STUN_ATTR.USERNAME, usernameBytes);
+    message.write(username, value, usernameBytes, 'utf8');
+    at = zeroPadding(message, value, usernameBytes);
+  }
+  if (options.integrityKey) {
+    const value = writeAttributeHeader(message, at, STUN_ATTR.MESSAGE_INTEGRITY, INTEGRITY_BYTES);
+    integrityOf(message, at, options.integrityKey).copy(message, value);
+    at = value + INTEGRITY_BYTES;
   }
   if (!withFingerprint) return message;
   // RFC 8489 §14.7: the CRC covers the message up to the attribute, with the length already
@@ -283,6 +302,9 @@ function decodeUnchecked(buf: Buffer): StunDecodeResult {
       if (attrLength !== 4) return { ok: false, error: 'bad-attribute' };
       if (((crc32(buf.subarray(0, offset)) ^ FINGERPRINT_XOR) >>> 0) !== value.readUInt32BE(0)) return { ok: false, error: 'bad-fingerprint' };
       message.fingerprint = true;
+    } else if (attrType === STUN_ATTR.MESSAGE_INTEGRITY) {
+      if (attrLength !== INTEGRITY_BYTES) return { ok: false, error: 'bad-attribute' };
+      message.integrityAt ??= offset;
     } else if (!readAttribute(message, attrType, value)) {
       return { ok: false, error: 'bad-attribute' };
     }
@@ -332,6 +354,10 @@ function readAttribute(message: StunMessage, type: number, value: Buffer): boole
       return store(message, 'paddingBytes', value.length);
     case STUN_ATTR.SOFTWARE:
       return store(message, 'software', value.toString('utf8'));
+    case STUN_ATTR.USERNAME:
+      // RFC 8489 §14.3: at most 513 bytes.
+      if (value.length > 513) return false;
+      return store(message, 'username', value.toString('utf8'));
     default:
       if (type < 0x8000 && !KNOWN_TYPES.has(type)) message.unknownRequired.push(type);
       return true;
@@ -392,6 +418,29 @@ function xorAddress(bytes: Uint8Array, start: number, end: number, transactionId
   bytes[start + 3]! ^= COOKIE_BYTES[1];
   // Address: XOR with the cookie, then (IPv6) with the 12-byte transaction id.
   for (let i = 4; start + i < end; i++) bytes[start + i]! ^= i < 8 ? COOKIE_BYTES[i - 4]! : transactionId[i - 8]!;
+}
+
+const INTEGRITY_BYTES = 20;
+
+/**
+ * integrityOf is the MESSAGE-INTEGRITY value for a message whose attribute starts at `at` (RFC 8489
+ * §14.5): HMAC-SHA1 over the bytes before it, with the header's length counting up to the end of the
+ * MESSAGE-INTEGRITY attribute (whatever follows, such as FINGERPRINT, is left out).
+ */
+function integrityOf(message: Buffer, at: number, key: Buffer): Buffer {
+  const prefix = Buffer.from(message.subarray(0, at));
+  prefix.writeUInt16BE(at - STUN_HEADER_BYTES + 4 + INTEGRITY_BYTES, 2);
+  return createHmac('sha1', key).update(prefix).digest();
+}
+
+/**
+ * stunIntegrityValid says whether `packet` (decoded as `message`) carries a MESSAGE-INTEGRITY made
+ * with `key`. False when there is none or it does not match.
+ */
+export function stunIntegrityValid(packet: Buffer, message: StunMessage, key: Buffer): boolean {
+  const at = message.integrityAt;
+  if (at === undefined || at + 4 + INTEGRITY_BYTES > packet.length) return false;
+  return timingSafeEqual(integrityOf(packet, at, key), packet.subarray(at + 4, at + 4 + INTEGRITY_BYTES));
 }
 
 function padTo4(n: number): number {

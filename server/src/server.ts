@@ -4,12 +4,16 @@
  * and shutdown; each part lives in its own folder.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
-import { mkdir } from 'node:fs/promises';
+import { ensureWritableDirectory } from '@algwatch/protocol/writable-directory';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { startSipReflector, type SipReflector } from './reflector/sip-server.js';
+import { RtpSessions } from './reflector/rtp-sessions.js';
+import { isIP } from 'node:net';
 import { startStunReflector, type StunReflector } from './reflector/stun-server.js';
 import { loadOrCreateTlsCertificate } from './reflector/tls-certificate.js';
+import { DEFAULT_SITE_PROBE_BUDGET, SignedProbes } from './reflector/signed-probes.js';
+import { refreshProbeKeys } from './reflector/probe-key-refresh.js';
 import { SourceRateLimiter } from './reflector/rate-limit.js';
 import { Server as SocketIoServer } from 'socket.io';
 import { hostname } from 'node:os';
@@ -32,7 +36,7 @@ import { StatusBoard } from './web/status-board.js';
 import { AGENT_NAMESPACE } from '@algwatch/protocol/events';
 import { InfluxTimeSeriesStore } from './storage/influx-store.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
-import { meteredLimiter } from './metrics/metered-rate-limiter.js';
+import { meteredLimiter, meteredSignedProbes } from './metrics/metered-rate-limiter.js';
 import { serveMetrics } from './metrics/serve-metrics.js';
 import { firingAlertsBySeverity } from './metrics/firing-alerts.js';
 
@@ -69,8 +73,8 @@ export interface StartServerHooks {
 export class StartupError extends Error {}
 
 export async function startServer(config: ServerConfig, log: Logger, hooks: StartServerHooks = {}): Promise<RunningServer> {
-  await mkdir(config.dataDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new StartupError(`cannot create data directory ${config.dataDir}: ${err.code ?? err.message}`);
+  await ensureWritableDirectory(config.dataDir).catch((err: Error) => {
+    throw new StartupError(err.message);
   });
   // Per-packet events (garbage ignored, failed handshakes) go to debug: a spoofed flood must not
   // turn into a flood of log lines. Listening, limits reached and errors stay at info.
@@ -90,6 +94,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     // One budget per source address shared by SIP and STUN: a spoofed flood gets little back.
     const limiter = new SourceRateLimiter({ ratePerSecond: 200, burst: 2000, maxSources: 100_000 });
     const metrics = new ServerMetrics();
+    // Signed probes pay from their site's budget instead, out of a spoofer's reach (keys loaded below).
+    const signedProbes = new SignedProbes(DEFAULT_SITE_PROBE_BUDGET);
     const stun = await listening('STUN', () =>
       startStunReflector({
         bind: config.bind,
@@ -97,12 +103,25 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         port: config.stunPort,
         altPort: config.stunAltPort,
         limiter: meteredLimiter(limiter, 'stun', metrics),
+        signedProbes: meteredSignedProbes(signedProbes, 'stun', metrics),
         log: emit,
       }),
     );
     closers.push(() => stun.close());
+    // The rtp-path probe's media sessions, set up by INVITEs to the SIP reflector.
+    const rtp = await listening('RTP', () =>
+      RtpSessions.start({
+        bind: config.bind,
+        ...(config.altAddress ? { altAddress: config.altAddress } : {}),
+        // The SDP answer's c= must be an address agents reach: --public-host when it is one.
+        ...(config.publicHost && isIP(config.publicHost) ? { mediaAddress: config.publicHost } : {}),
+        log: emit,
+      }),
+    );
+    closers.push(() => rtp.close());
     const sip = await listening('SIP', () =>
       startSipReflector({
+        rtp,
         bind: config.bind,
         udpPort: config.sipPort,
         tcpPort: config.sipPort,
@@ -110,6 +129,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         tls: { key: tls.key, cert: tls.cert },
         maxConnections: config.sipMaxConnections,
         limiter: meteredLimiter(limiter, 'sip', metrics),
+        signedProbes: meteredSignedProbes(signedProbes, 'sip', metrics),
         log: emit,
       }),
     );
@@ -122,6 +142,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       throw new StartupError(err.message);
     });
     closers.push(() => relational.close());
+    const probeKeys = await refreshProbeKeys(relational.db, signedProbes, log);
+    closers.push(async () => probeKeys.stop());
     const timeSeries = await openTimeSeriesStore({
       dataDir: config.dataDir,
       log,

@@ -92,7 +92,7 @@ describe.runIf(netns)('alert messages from a real agent behind a router whose SI
     const store = await openRelationalStore({ dataDir });
     const created = await store.createSite('lab', 'acme');
     token = created.token;
-    await store.setSiteSchedule(created.site.id, { sipAlg: '*/3 * * * * *', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '' });
+    await store.setSiteSchedule(created.site.id, { sipAlg: '*/3 * * * * *', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '', rtpPath: '' });
     await store.close();
     const quiet = { write: () => true };
     const smtpUrl = `smtp://${smtp.user}:${smtp.password}@127.0.0.1:${SMTP_PORT_IN_WAN}`;

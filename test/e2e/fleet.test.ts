@@ -105,6 +105,7 @@ describe.runIf(netns)('agent daemon to InfluxDB through a router with the kernel
       natBehavior: '',
       bindingLifetime: '',
       keepalive: '',
+      rtpPath: '',
     });
     await store.close();
     await startServer();
@@ -155,7 +156,7 @@ describe.runIf(netns)('agent daemon to InfluxDB through a router with the kernel
     // Stop producing: the schedule change reaches the running agent through the server.
     const store = await openRelationalStore({ dataDir: serverDataDir });
     const site = await store.findSite('lab');
-    await store.setSiteSchedule(site.id, { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '' });
+    await store.setSiteSchedule(site.id, { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '', rtpPath: '' });
     await store.close();
     // Servers poll for config changes every 5 s; then let runs already under way finish.
     await sleep(10_000);

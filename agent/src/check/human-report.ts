@@ -3,7 +3,7 @@
  * then each problem with what it means for calls and what to do. A section's mark is the severity
  * of its problem in the list below it (from the findings catalogue), so the two never disagree.
  */
-import type { CheckReport, Problem, SipAlgTransportReport, SipTransport } from '@algwatch/protocol/check-report';
+import type { CheckReport, Problem, RtpReport, SipAlgTransportReport, SipTransport } from '@algwatch/protocol/check-report';
 import { worstSeverity } from '@algwatch/protocol/findings/index';
 
 /** The mark of a line: a severity's, `ok` when nothing is wrong, `untested` when it could not be judged. */
@@ -56,6 +56,8 @@ export function renderHumanReport(report: CheckReport): string {
     );
   }
 
+  if (report.rtp) lines.push('', 'RTP path (test call)', ...rtpLines(report.rtp, report.problems));
+
   lines.push('');
   if (report.problems.length === 0) {
     lines.push('No problems found: SIP passes untouched and NAT bindings behave.');
@@ -81,10 +83,46 @@ function sipLines(label: string, report: SipAlgTransportReport, mark: string): s
       return [`  ${mark} ${label}: no answer — ${report.reason ?? 'blocked or dropped'}`];
     case 'error':
       return [`  ${mark} ${label}: could not test — ${report.reason ?? 'error'}`];
+    case 'busy':
+      return [`  ${mark} ${label}: not tested, reflector busy — ${report.reason ?? 'try again shortly'}`];
     case 'detected':
       return [
         `  ${mark} ${label}: SIP ALG detected, ${report.rewrites.length} rewrite(s)${rtt}`,
         ...report.rewrites.map((rewrite) => `         ${rewrite.direction.padEnd(8)} ${rewrite.field}: ${rewrite.sent}  ->  ${rewrite.received}`),
       ];
   }
+}
+
+const VERDICT_TEXT: Record<RtpReport['verdict'], string> = {
+  'two-way': 'two-way audio',
+  'one-way-outbound-only': 'one-way audio: only this site is heard by the far end',
+  'one-way-inbound-only': 'one-way audio: only the far end is heard here',
+  none: 'no audio in either direction',
+};
+
+const INBOUND_PATH_TEXT: Record<RtpReport['inboundPath'], string> = {
+  sdp: 'media sent to the SDP address arrives',
+  'symmetric-only': 'only symmetric RTP (sent back to where media came from) arrives; media sent to the SDP address does not',
+  none: 'no media from the far end arrives',
+};
+
+/** rtpLines shows the test call: the verdict, the SDP as sent and as received beside where media came from, then each direction. */
+function rtpLines(rtp: RtpReport, problems: readonly Problem[]): string[] {
+  if (rtp.sdpReceived === null) return [`  ${MARK.untested} not tested: ${rtp.reason ?? 'the INVITE got no answer'}`];
+  const direction = (name: string, d: RtpReport['outbound']) =>
+    `         ${name.padEnd(8)} sent ${d.sent}, received ${d.received}, loss ${d.lossPct} %, jitter ${d.jitterMs} ms, longest gap ${d.maxGapMs} ms` +
+    (d.reordered ? `, ${d.reordered} reordered` : '');
+  const score = rtp.mos === null ? '' : ` — MOS ${rtp.mos.toFixed(2)} (R ${rtp.rFactor})`;
+  const lines = [
+    `  ${markOf(problems, ['rtp_no_audio', 'rtp_one_way_audio', 'rtp_poor_mos'])} ${VERDICT_TEXT[rtp.verdict]}${score}`,
+    `         ${INBOUND_PATH_TEXT[rtp.inboundPath]}`,
+    `         SDP media address: sent ${rtp.sdpSent}, reflector received ${rtp.sdpReceived}; media came from ${rtp.mediaSource ?? 'nowhere'}`,
+    direction('outbound', rtp.outbound),
+    direction('inbound', rtp.inbound),
+  ];
+  if (rtp.pinholeOpenToOthers !== null) {
+    lines.push(`  ${markOf(problems, ['rtp_pinhole_open'])} RTP pinhole ${rtp.pinholeOpenToOthers ? `lets in other senders (got through: ${(rtp.pinholeOpenFrom ?? []).map((from) => (from === 'other-port' ? "another port of the far end's address" : 'another address')).join(', ')})` : 'admits only the far end'}`);
+  }
+  if (rtp.reason) lines.push(`         ${rtp.reason}`);
+  return lines;
 }

@@ -11,6 +11,7 @@ import {
   type BindingLifetimeReport,
   type CheckReport,
   type NatReport,
+  type RtpReport,
   type SipAlgTransportReport,
   type SipTransport,
 } from '@algwatch/protocol/check-report';
@@ -21,19 +22,27 @@ import { sipAlgProbe } from '../probes/sip-alg.js';
 import { stunMappingProbe, type StunMappingDetail } from '../probes/stun-mapping.js';
 import { natBehaviorProbe, type NatBehaviorDetail } from '../probes/nat-behavior.js';
 import { bindingLifetimeProbe } from '../probes/binding-lifetime.js';
+import { rtpPathProbe } from '../probes/rtp-path.js';
 import { flagError } from '@algwatch/protocol/cli-flags';
+import { REFLECTOR_BUSY, probeKeyOfToken, type ProbeKey } from '@algwatch/protocol/probe-signature';
+import type { ProbeTarget } from '../probes/probe.js';
 
 export const CHECK_USAGE =
-  'usage: algwatch-agent check --server HOST [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--sip-port N] [--tls-port N] [--stun-port N]';
+  'usage: algwatch-agent check --server HOST [--token TOKEN] [--json] [--binding-lifetime] [--max-lifetime SECONDS] [--rtp] [--rtp-seconds N] [--rtp-payload BYTES] [--sip-port N] [--tls-port N] [--stun-port N]';
 
 interface CheckOptions {
   server: string;
   json: boolean;
   bindingLifetime: boolean;
   maxLifetimeSeconds: number;
+  rtp: boolean;
+  rtpSeconds: number;
+  rtpPayloadBytes: number;
   sipPort: number;
   tlsPort: number;
   stunPort: number;
+  /** From the site's agent token (--token or ALGWATCH_TOKEN): probes are signed and pay from the site's budget. */
+  probeKey?: ProbeKey;
 }
 
 class UsageError extends Error {}
@@ -69,14 +78,18 @@ function parseCheckOptions(argv: string[]): CheckOptions {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: bindTokenValue(argv),
       strict: true,
       allowPositionals: false,
       options: {
         server: { type: 'string' },
+        token: { type: 'string' },
         json: { type: 'boolean' },
         'binding-lifetime': { type: 'boolean' },
         'max-lifetime': { type: 'string' },
+        rtp: { type: 'boolean' },
+        'rtp-seconds': { type: 'string' },
+        'rtp-payload': { type: 'string' },
         'sip-port': { type: 'string' },
         'tls-port': { type: 'string' },
         'stun-port': { type: 'string' },
@@ -102,19 +115,42 @@ function parseCheckOptions(argv: string[]): CheckOptions {
     json: values.json === true,
     bindingLifetime: values['binding-lifetime'] === true,
     maxLifetimeSeconds: number('max-lifetime', values['max-lifetime'], 300, 2, 3600),
+    rtp: values.rtp === true,
+    rtpSeconds: number('rtp-seconds', values['rtp-seconds'], 5, 1, 30),
+    rtpPayloadBytes: number('rtp-payload', values['rtp-payload'], 160, 32, 320),
     sipPort: number('sip-port', values['sip-port'], 5060, 1, 65535),
     tlsPort: number('tls-port', values['tls-port'], 5061, 1, 65535),
     stunPort: number('stun-port', values['stun-port'], 3478, 1, 65535),
   };
+  const token = values.token ?? process.env.ALGWATCH_TOKEN;
+  if (token !== undefined && token !== '') options.probeKey = probeKeyOfToken(token);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   return options;
+}
+
+/**
+ * bindTokenValue writes `--token VALUE` as `--token=VALUE`: a token is base64url and may start with
+ * "-", which parseArgs would otherwise refuse as an ambiguous value.
+ */
+function bindTokenValue(argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i] === '--token' && next !== undefined) {
+      args.push(`--token=${next}`);
+      i++;
+    } else args.push(argv[i]!);
+  }
+  return args;
 }
 
 /** runCheck runs every probe of the check; null when nothing at all answered (reflector unreachable). */
 async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const target = { host: options.server };
+  // With a token, every reflector probe is signed: a spoofed flood from this site's address cannot
+  // empty the budget that pays for its answers (without one, the address's budget pays, as before).
+  const target: ProbeTarget = { host: options.server, ...(options.probeKey ? { probeKey: options.probeKey } : {}) };
   const sipRun = (transport: SipTransport) =>
     runProbe(sipAlgProbe, target, { transport, port: transport === 'tls' ? options.tlsPort : options.sipPort });
   const [udp, tcp, tls, mapping, behaviour] = await Promise.all([
@@ -125,8 +161,10 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
     runProbe(natBehaviorProbe, target, { port: options.stunPort }),
   ]);
   const sipAlg = { udp: sipReport(udp), tcp: sipReport(tcp), tls: sipReport(tls) };
-  const anySipAnswer = Object.values(sipAlg).some((report) => report.status === 'clean' || report.status === 'detected');
-  if (!anySipAnswer && !mapping.success) return null;
+  const anySipAnswer = Object.values(sipAlg).some((report) => report.status === 'clean' || report.status === 'detected' || report.status === 'busy');
+  const stunBusy = mapping.error?.startsWith(REFLECTOR_BUSY) === true;
+  if (!anySipAnswer && !mapping.success && !stunBusy) return null;
+  if (stunBusy && !options.json) process.stderr.write(`  STUN not tested: ${mapping.error}\n`);
 
   const nat = natReport(mapping, behaviour);
   let lifetime: BindingLifetimeReport | null = null;
@@ -142,6 +180,17 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
     lifetime = run.success ? run.detail : null;
     if (!run.success && !options.json) process.stderr.write(`  binding lifetime not measured: ${run.error ?? 'no answer'}\n`);
   }
+  let rtp: RtpReport | undefined;
+  if (options.rtp) {
+    // After the other probes, so their packets do not count against the call's jitter and loss.
+    if (!options.json) process.stderr.write(`Test call: ${options.rtpSeconds} s of G.711 RTP both ways...\n`);
+    const run = await runProbe(rtpPathProbe, target, { port: options.sipPort, durationMs: options.rtpSeconds * 1000, payloadBytes: options.rtpPayloadBytes });
+    rtp = run.detail ?? {
+      verdict: 'none', inboundPath: 'none', rFactor: null, mos: null, sdpSent: '', sdpReceived: null, pinholeOpenToOthers: null,
+      outbound: { sent: 0, received: 0, lossPct: 0, jitterMs: 0, maxGapMs: 0 }, inbound: { sent: 0, received: 0, lossPct: 0, jitterMs: 0, maxGapMs: 0 },
+      reason: run.error ?? 'probe failed',
+    };
+  }
   const report: CheckReport = {
     version: 1,
     server: options.server,
@@ -150,7 +199,8 @@ async function runCheck(options: CheckOptions): Promise<CheckReport | null> {
     sipAlg,
     nat,
     bindingLifetime: lifetime,
-    problems: findProblems(sipAlg, nat, lifetime),
+    ...(rtp ? { rtp } : {}),
+    problems: findProblems(sipAlg, nat, lifetime, { stunBusy, rtp }),
   };
   // The JSON is a published contract: never print a document that does not match it.
   return checkReportSchema.parse(report);

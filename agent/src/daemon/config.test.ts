@@ -114,7 +114,7 @@ describe('prepareDataDir', () => {
     const blocker = join(dir, 'file');
     await writeFile(blocker, '');
     await expect(prepareDataDir(join(blocker, 'state'))).rejects.toThrow(
-      `data dir ${join(blocker, 'state')}: cannot create it (ENOTDIR): choose another with --data-dir`,
+      `cannot write the data directory ${join(blocker, 'state')} (a file is in the way of the path): give --data-dir a writable directory, or fix its permissions`,
     );
   });
 });

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { ensureWritableDirectory } from '@algwatch/protocol/writable-directory';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -171,11 +172,8 @@ function isHttpUrl(value: string): boolean {
  * `<hostname>-<random>` written there so it survives restarts. Throws one line a technician can act on.
  */
 export async function prepareDataDir(dataDir: string, configuredId?: string): Promise<string> {
-  try {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new Error(`data dir ${dataDir}: cannot create it (${(err as NodeJS.ErrnoException).code ?? 'error'}): choose another with --data-dir`);
-  }
+  // Throws "cannot write the data directory DIR (read-only file system): give --data-dir ...".
+  await ensureWritableDirectory(dataDir, 0o700);
   if (configuredId !== undefined) return configuredId;
   const path = join(dataDir, 'agent-id');
   const stored = (await readFile(path, 'utf8').catch(() => '')).trim();
@@ -185,7 +183,7 @@ export async function prepareDataDir(dataDir: string, configuredId?: string): Pr
   try {
     await replaceDurably(path, `${agentId}\n`);
   } catch (err) {
-    throw new Error(`data dir ${dataDir}: cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}): check its owner and permissions`);
+    throw new Error(`cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}): give --data-dir a writable directory, or fix its permissions`);
   }
   return agentId;
 }

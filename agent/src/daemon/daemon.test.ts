@@ -23,7 +23,7 @@ import type { ProbeRegistry } from './scheduler.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const EVERY_SECOND: AgentConfig = {
-  schedule: { sipAlg: '', stunMapping: '* * * * * *', natBehavior: '', bindingLifetime: '', keepalive: '' },
+  schedule: { sipAlg: '', stunMapping: '* * * * * *', natBehavior: '', bindingLifetime: '', keepalive: '', rtpPath: '' },
   targets: [],
   reflectorHost: '127.0.0.1',
 };

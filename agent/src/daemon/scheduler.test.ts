@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AgentConfig, Schedule } from '@algwatch/protocol/events';
+import { DEFAULT_SCHEDULE, scheduleSchema, type AgentConfig, type Schedule } from '@algwatch/protocol/events';
 import type { Probe } from '../probes/probe.js';
 import type { ProbeRun } from '../probes/runner.js';
 import { memoryLogger } from './log.js';
 import { plannedRuns, Scheduler, type ProbeRegistry } from './scheduler.js';
+import { probeKeyOfToken } from '@algwatch/protocol/probe-signature';
 
-const OFF: Schedule = { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '' };
+const OFF: Schedule = { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '', rtpPath: '' };
 
 function config(schedule: Partial<Schedule>, targets: AgentConfig['targets'] = []): AgentConfig {
   return { schedule: { ...OFF, ...schedule }, targets, reflectorHost: '127.0.0.1' };
@@ -67,6 +68,32 @@ describe('plannedRuns', () => {
     expect(plannedRuns('stunMapping', config({}))[0]!.options).toEqual({});
   });
 
+  it('signs only the reflector probes, with the key the server sent, and never the site\'s own SIP peers', () => {
+    const key = probeKeyOfToken('a-token-of-this-site');
+    const signedConfig: AgentConfig = {
+      ...config({}, [{ name: 'pbx', host: '127.0.0.2', port: 5060, transport: 'udp', keepalive: 'both' }]),
+      probeKey: { id: key.id, secret: key.secret.toString('base64url') },
+    };
+    for (const slot of ['sipAlg', 'stunMapping', 'natBehavior', 'bindingLifetime'] as const) {
+      for (const run of plannedRuns(slot, signedConfig)) expect(run.target.probeKey).toEqual(key);
+    }
+    expect(plannedRuns('keepalive', signedConfig).map((run) => run.target.probeKey)).toEqual([undefined, undefined]);
+    // An older server sends no key: nothing is signed.
+    expect(plannedRuns('sipAlg', config({}))[0]!.target.probeKey).toBeUndefined();
+  });
+
+  it('makes the rtp-path test call to the reflector\'s SIP port', () => {
+    const custom: AgentConfig = { ...config({}), reflectorPorts: { sip: 15060 } };
+    expect(plannedRuns('rtpPath', custom)).toEqual([{ probe: 'rtp-path', target: { host: '127.0.0.1' }, options: { port: 15060 } }]);
+    expect(plannedRuns('rtpPath', config({}))[0]!.options).toEqual({});
+  });
+
+  it('reads a schedule stored before rtp-path existed, or sent by an older server, with rtp-path hourly', () => {
+    const old = { sipAlg: '*/5 * * * *', stunMapping: '* * * * *', natBehavior: '0 * * * *', bindingLifetime: '0 */6 * * *', keepalive: '*/30 * * * * *' };
+    expect(scheduleSchema.parse(old)).toEqual({ ...old, rtpPath: '30 * * * *' });
+    expect(DEFAULT_SCHEDULE.rtpPath).toBe('30 * * * *');
+  });
+
   it('sends OPTIONS, CRLF or both keep-alives to each SIP target as configured', () => {
     const targets: AgentConfig['targets'] = [
       { name: 'pbx', host: '127.0.0.2', port: 5060, transport: 'udp', keepalive: 'options' },
@@ -98,11 +125,16 @@ describe('Scheduler', () => {
     await sleep(4_200);
     expect(started.length).toBeGreaterThanOrEqual(1);
     expect(active.max).toBe(1);
-    // Two skipped ticks in a row at least (a 2.5 s run every second), warned about once.
-    expect(log.lines.filter((line) => line.message.startsWith('schedule: stunMapping probes still running')).length).toBeGreaterThanOrEqual(2);
-    expect(log.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toEqual([
-      'schedule: stunMapping probes still running at the next tick; skipped that tick (until they finish, further skips are logged at debug level)',
-    ]);
+    // A 2.5 s run every second skips ticks in streaks; each streak (it follows a run) is warned
+    // about once, the rest of it at debug level.
+    const skips = log.lines.filter((line) => line.message.startsWith('schedule: stunMapping probes still running'));
+    const warnings = skips.filter((line) => line.level === 'warn');
+    expect(skips.length).toBeGreaterThan(warnings.length);
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings.length).toBeLessThanOrEqual(started.length);
+    expect(new Set(warnings.map((line) => line.message))).toEqual(
+      new Set(['schedule: stunMapping probes still running at the next tick; skipped that tick (until they finish, further skips are logged at debug level)']),
+    );
   });
 
   it('delays each tick by at most a tenth of the slot period, so a short period stays near its period', async () => {

@@ -1,6 +1,6 @@
 /**
  * The scheduler turns the server's Schedule into node-cron tasks, one per slot (sipAlg, stunMapping,
- * natBehavior, bindingLifetime, keepalive), and each tick into probe runs through `runProbe`. A slot
+ * natBehavior, bindingLifetime, keepalive, rtpPath), and each tick into probe runs through `runProbe`. A slot
  * never overlaps itself (one guard for ticks and `runNow`), a small random delay spreads a fleet's
  * probes off the exact minute, and a new config replaces every task without a restart.
  *
@@ -15,6 +15,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { AgentConfig, ProbeName, Schedule } from '@algwatch/protocol/events';
 import type { Probe, ProbeTarget } from '../probes/probe.js';
 import { runProbe, type ProbeRun } from '../probes/runner.js';
+import type { ProbeKey } from '@algwatch/protocol/probe-signature';
 import type { Logger } from './log.js';
 
 /**
@@ -26,7 +27,7 @@ import type { Logger } from './log.js';
 export type ProbeRegistry = Readonly<Partial<Record<ProbeName, Probe<any, any>>>>;
 
 export type ScheduleSlot = keyof Schedule;
-export const SCHEDULE_SLOTS: readonly ScheduleSlot[] = ['sipAlg', 'stunMapping', 'natBehavior', 'bindingLifetime', 'keepalive'];
+export const SCHEDULE_SLOTS: readonly ScheduleSlot[] = ['sipAlg', 'stunMapping', 'natBehavior', 'bindingLifetime', 'keepalive', 'rtpPath'];
 
 /** SLOT_OF_PROBE says which slot's runs a `runNow` for a probe triggers. */
 export const SLOT_OF_PROBE: Record<ProbeName, ScheduleSlot> = {
@@ -36,7 +37,13 @@ export const SLOT_OF_PROBE: Record<ProbeName, ScheduleSlot> = {
   'binding-lifetime': 'bindingLifetime',
   'sip-options': 'keepalive',
   'crlf-keepalive': 'keepalive',
+  'rtp-path': 'rtpPath',
 };
+
+/** probeKeyOfConfig turns the AgentConfig's probeKey into the key probes sign with. */
+export function probeKeyOfConfig(key: NonNullable<AgentConfig['probeKey']>): ProbeKey {
+  return { id: key.id, secret: Buffer.from(key.secret, 'base64url') };
+}
 
 /** PlannedRun is one probe run a slot's tick makes. */
 export interface PlannedRun {
@@ -51,7 +58,7 @@ export interface PlannedRun {
  * the site's SIP targets.
  */
 export function plannedRuns(slot: ScheduleSlot, config: AgentConfig): PlannedRun[] {
-  const reflector: ProbeTarget = { host: config.reflectorHost };
+  const reflector: ProbeTarget = { host: config.reflectorHost, ...(config.probeKey ? { probeKey: probeKeyOfConfig(config.probeKey) } : {}) };
   const ports = config.reflectorPorts ?? {};
   // Only ports the server names are passed: otherwise each probe keeps its own standard default.
   const stun = ports.stun === undefined ? {} : { port: ports.stun };
@@ -67,6 +74,9 @@ export function plannedRuns(slot: ScheduleSlot, config: AgentConfig): PlannedRun
       return [{ probe: 'nat-behavior', target: reflector, options: stun }];
     case 'bindingLifetime':
       return [{ probe: 'binding-lifetime', target: reflector, options: stun }];
+    case 'rtpPath':
+      // Media goes to the reflector's SIP UDP port for signalling, like a phone's INVITE.
+      return [{ probe: 'rtp-path', target: reflector, options: ports.sip === undefined ? {} : { port: ports.sip } }];
     case 'keepalive':
       return config.targets.flatMap((peer) => {
         const target: ProbeTarget = { host: peer.host, port: peer.port, name: peer.name };

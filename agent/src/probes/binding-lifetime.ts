@@ -82,7 +82,7 @@ export const bindingLifetimeProbe: Probe<BindingLifetimeOptions, BindingLifetime
         let state: IntervalState = 'unknown';
         try {
           const socket = await openUdpSocket(server.family);
-          const client = new StunClient(socket);
+          const client = new StunClient(socket, target.probeKey);
           open.push({ socket, client });
           try {
             state = await measureInterval(client, server, seconds, signal, onAck);

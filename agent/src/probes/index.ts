@@ -10,6 +10,7 @@ import { natBehaviorProbe } from './nat-behavior.js';
 import { bindingLifetimeProbe } from './binding-lifetime.js';
 import { sipOptionsProbe } from './sip-options.js';
 import { crlfKeepaliveProbe } from './crlf-keepalive.js';
+import { rtpPathProbe } from './rtp-path.js';
 
 // Options and details differ per probe; the registry is the one place that forgets them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -22,4 +23,5 @@ export const PROBES: Readonly<Partial<Record<ProbeName, AnyProbe>>> = {
   [bindingLifetimeProbe.name]: bindingLifetimeProbe,
   [sipOptionsProbe.name]: sipOptionsProbe,
   [crlfKeepaliveProbe.name]: crlfKeepaliveProbe,
+  [rtpPathProbe.name]: rtpPathProbe,
 };

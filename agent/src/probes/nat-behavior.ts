@@ -57,7 +57,7 @@ export const natBehaviorProbe: Probe<NatBehaviorOptions, NatBehaviorDetail | nul
     const open = async () => {
       const socket = await openUdpSocket(server.family);
       sockets.push(socket);
-      const client = new StunClient(socket);
+      const client = new StunClient(socket, target.probeKey);
       clients.push(client);
       return { client, local: { address: localAddress, port: socket.address().port } };
     };

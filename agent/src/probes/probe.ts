@@ -5,6 +5,7 @@
  */
 import type * as z from '@algwatch/protocol/zod';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
+import type { ProbeKey } from '@algwatch/protocol/probe-signature';
 
 /** ProbeTarget is where a probe points: algwatch's reflector, or one of the site's SIP peers. */
 export interface ProbeTarget {
@@ -13,6 +14,12 @@ export interface ProbeTarget {
   port?: number;
   /** Short label written as the `target` tag; defaults to host[:port]. */
   name?: string;
+  /**
+   * Only for algwatch's reflector: the site's probe key. STUN and SIP probes sign their requests with
+   * it so the reflector pays their answers from the site's budget (protocol/probe-signature.ts).
+   * Never set for a site's own peers, which would not understand the signature.
+   */
+  probeKey?: ProbeKey;
 }
 
 export interface ProbeContext {
@@ -30,6 +37,8 @@ export interface ProbeOutcome<Detail> {
   success: boolean;
   detail: Detail;
   points: MetricPoint[];
+  /** Why success is false, in one line, when the probe knows (e.g. REFLECTOR_BUSY); becomes the run's error. */
+  reason?: string;
 }
 
 export interface Probe<Options, Detail> {

@@ -46,7 +46,8 @@ export async function runProbe<Options, Detail>(
   try {
     const parsed = probe.optionsSchema.parse({ ...probe.defaults, ...options });
     const outcome = await raceAbort(probe.run({ signal, progress: run.progress ?? (() => {}) }, target, parsed), signal);
-    return { ...base, durationMs: performance.now() - started, success: outcome.success, detail: outcome.detail, points: outcome.points };
+    const reason = !outcome.success && outcome.reason !== undefined ? { error: outcome.reason } : {};
+    return { ...base, durationMs: performance.now() - started, success: outcome.success, detail: outcome.detail, points: outcome.points, ...reason };
   } catch (err) {
     const error = budget.timedOut() ? `timed out after ${timeoutMs} ms` : oneLine(err);
     return { ...base, durationMs: performance.now() - started, success: false, error, detail: null, points: [] };

@@ -12,6 +12,7 @@
  * rewrites_outbound=4i,rewrites_inbound=6i,rewritten_fields="Via,Contact,From,SDP c=",rtt_ms=21.4`
  */
 import * as z from '@algwatch/protocol/zod';
+import { REFLECTOR_BUSY, sipSignatureValue, type ProbeKey } from '@algwatch/protocol/probe-signature';
 import { SIP_TRANSPORTS, type SipAlgStatus, type SipAlgTransportReport, type SipRewrite, type SipTransport } from '@algwatch/protocol/check-report';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import { parseSipMessage, sipHeaderValue } from '@algwatch/protocol/sip';
@@ -49,7 +50,8 @@ export function defaultSipPort(transport: SipTransport): number {
 /**
  * sipAlgProbe reports `detected` when any header or SDP line changed on the way out or back,
  * `clean` when all three requests were answered unchanged, `blocked` when there was no answer or
- * no connection, and `error` when something other than an algwatch reflector answered. Success
+ * no connection, `busy` when the reflector answered a signed probe 503 (its site's budget is spent),
+ * and `error` when something other than an algwatch reflector answered. Success
  * means the check ran (clean or detected): an ALG found is a finding, not a failure.
  */
 export const sipAlgProbe: Probe<SipAlgOptions, SipAlgTransportReport> = {
@@ -59,7 +61,7 @@ export const sipAlgProbe: Probe<SipAlgOptions, SipAlgTransportReport> = {
   timeoutMs: 20_000,
   async run(ctx, target, options) {
     const port = options.port ?? target.port ?? defaultSipPort(options.transport);
-    const report = await detectSipAlg(target.host, port, options, ctx.signal);
+    const report = await detectSipAlg(target.host, port, options, ctx.signal, target.probeKey);
     return {
       success: report.status === 'clean' || report.status === 'detected',
       detail: report,
@@ -68,7 +70,7 @@ export const sipAlgProbe: Probe<SipAlgOptions, SipAlgTransportReport> = {
   },
 };
 
-async function detectSipAlg(host: string, port: number, options: SipAlgOptions, signal: AbortSignal): Promise<SipAlgTransportReport> {
+async function detectSipAlg(host: string, port: number, options: SipAlgOptions, signal: AbortSignal, probeKey?: ProbeKey): Promise<SipAlgTransportReport> {
   const where = `${host}:${port}`;
   const name = options.transport.toUpperCase();
   let channel: SipChannel;
@@ -82,7 +84,11 @@ async function detectSipAlg(host: string, port: number, options: SipAlgOptions, 
   const rtts: number[] = [];
   const unanswered: string[] = [];
   const build = (method: SipProbeMethod) =>
-    buildSipRequest(method, { transport: options.transport, localAddress: channel.localAddress, localPort: channel.localPort, remoteHost: host, remotePort: port }, { probeMarker: true });
+    buildSipRequest(
+      method,
+      { transport: options.transport, localAddress: channel.localAddress, localPort: channel.localPort, remoteHost: host, remotePort: port },
+      { probeMarker: true, ...(probeKey ? { signature: sipSignatureValue(probeKey) } : {}) },
+    );
   const send = (request: SipOutgoingRequest): PendingRequest => ({ method: request.method, request, exchange: channel.request(request, options.requestTimeoutMs) });
   // OPTIONS goes alone: REGISTER and INVITE go only to a proven algwatch reflector, never to some
   // other SIP server. Once OPTIONS proved it, both go out together: one round trip, not two.
@@ -105,6 +111,11 @@ async function detectSipAlg(host: string, port: number, options: SipAlgOptions, 
       }
       const { response } = exchange;
       const status = `${response.response?.statusCode} ${response.response?.reason}`;
+      if (probeKey && response.response?.statusCode === 503) {
+        // The reflector's answer to a signed probe whose site spent its budget: the path is fine.
+        const retry = sipHeaderValue(response, 'Retry-After');
+        return report('busy', rewrites, rtts, `${REFLECTOR_BUSY}: ${method} over ${name} to ${where} got "${status}"${retry ? `, retry after ${retry.trim()} s` : ''}`);
+      }
       if (response.response?.statusCode !== 200) return report('error', rewrites, rtts, `not an algwatch reflector: ${method} to ${where} got "${status}"`);
       const echo = decodeSipEcho(sipHeaderValue(response, SIP_ECHO_HEADER) ?? '');
       if (!echo) return report('error', rewrites, rtts, `not an algwatch reflector: the 200 OK from ${where} has no valid ${SIP_ECHO_HEADER} header`);

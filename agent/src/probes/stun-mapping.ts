@@ -8,6 +8,7 @@
  * Example: `stun_mapping,target=reflector.example.net,result=ok nat_present=true,
  * public_address="203.0.113.9",public_port=41240i,port_preserved=true,rtt_ms=18.2`
  */
+import { REFLECTOR_BUSY, STUN_BUSY_CODE } from '@algwatch/protocol/probe-signature';
 import * as z from '@algwatch/protocol/zod';
 import type { MetricPoint } from '@algwatch/protocol/measurements';
 import type { TransportAddress } from '@algwatch/protocol/stun';
@@ -50,7 +51,7 @@ export const stunMappingProbe: Probe<StunMappingOptions, StunMappingDetail | nul
   async run(ctx, target, options) {
     const server = await resolveStunServer(target.host, target.port ?? options.port);
     const socket = createSocket({ type: server.family === 6 ? 'udp6' : 'udp4' });
-    const client = new StunClient(socket);
+    const client = new StunClient(socket, target.probeKey);
     try {
       // connect() fixes the local address the OS uses toward the server, so address() is the
       // real source of the request (not 0.0.0.0).
@@ -63,6 +64,9 @@ export const stunMappingProbe: Probe<StunMappingOptions, StunMappingDetail | nul
       });
       const local = socket.address();
       const reply = await client.request(null, {}, { signal: ctx.signal, timeoutMs: options.requestTimeoutMs });
+      if (reply?.message.class === 'error' && reply.message.errorCode?.code === STUN_BUSY_CODE) {
+        return { success: false, detail: null, points: [], reason: `${REFLECTOR_BUSY}: STUN ${STUN_BUSY_CODE} ${reply.message.errorCode.reason}` };
+      }
       const mapped = reply?.message.xorMappedAddress ?? reply?.message.mappedAddress;
       if (!reply || reply.message.class !== 'success' || !mapped) {
         return { success: false, detail: null, points: [] };

@@ -46,8 +46,10 @@ export interface SipChannel {
   readonly transport: SipTransport;
   readonly localAddress: string;
   readonly localPort: number;
+  /** The server's resolved address the channel talks to. */
+  readonly remoteAddress: string;
   /** request sends (retransmitting on UDP) and resolves with the final response or the reason there is none. */
-  request(request: SipOutgoingRequest, timeoutMs: number): Promise<SipExchange>;
+  request(request: SipOutgoingRequest<string>, timeoutMs: number): Promise<SipExchange>;
   /** ping sends an RFC 5626 CRLFCRLF keep-alive (TCP/TLS only) and resolves with how it ended. */
   ping(timeoutMs: number): Promise<SipPingOutcome>;
   close(): void;
@@ -105,6 +107,7 @@ async function openUdp(address: string, options: SipChannelOptions, where: strin
     transport: 'udp',
     localAddress: local.address,
     localPort: local.port,
+    remoteAddress: address,
     close,
     ping: async () => ({ kind: 'closed', reason: 'keep-alive pings need TCP or TLS' }),
     request: (request, timeoutMs) =>
@@ -190,6 +193,7 @@ async function openStream(address: string, options: SipChannelOptions, where: st
     transport: options.transport,
     localAddress: socket.localAddress ?? '',
     localPort: socket.localPort ?? 0,
+    remoteAddress: address,
     close: () => socket.destroy(),
     request: (request, timeoutMs) =>
       new Promise<SipExchange>((resolve) => {
@@ -257,7 +261,7 @@ function dispatch(waiters: Set<Waiter>, bytes: Buffer): void {
 }
 
 /** RFC 3261 §17.1.3: a response matches the client transaction by top Via branch and CSeq method. */
-function answers(response: SipMessage, request: SipOutgoingRequest): boolean {
+function answers(response: SipMessage, request: SipOutgoingRequest<string>): boolean {
   const topVia = splitHeaderList(sipHeaderValue(response, 'Via') ?? '')[0];
   const via = topVia === undefined ? null : parseVia(topVia);
   return via !== null && viaParam(via, 'branch') === request.branch && sipHeaderValue(response, 'CSeq')?.trim() === request.cseq;

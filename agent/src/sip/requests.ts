@@ -4,6 +4,7 @@
  * address:port is what an ALG such as Linux nf_nat_sip matches (map_addr()) and rewrites, so any
  * other value would make a real ALG look clean.
  */
+import { SIP_SIGNATURE_HEADER } from '@algwatch/protocol/probe-signature';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { SipTransport } from '@algwatch/protocol/check-report';
 import { buildSipMessage, sdpAddress, sipHostPort } from '@algwatch/protocol/sip';
@@ -22,8 +23,9 @@ export interface SipEndpoints {
 }
 
 /** SipOutgoingRequest is a request's exact text plus the identifiers its response must echo. */
-export interface SipOutgoingRequest {
-  method: SipProbeMethod;
+export interface SipOutgoingRequest<Method extends string = SipProbeMethod> {
+  /** The rtp-path probe also writes a BYE (Method 'BYE') to end its test call. */
+  method: Method;
   text: string;
   branch: string;
   callId: string;
@@ -36,6 +38,12 @@ export interface SipRequestOptions {
   /** CSeq number; keep-alive series count up within one Call-ID. */
   cseqNumber?: number;
   callId?: string;
+  /** X-Algwatch-Signature value (sipSignatureValue): only toward algwatch's reflector. */
+  signature?: string;
+  /** INVITE: the SDP offer's media port (default the signalling port, as sip-alg's canary offer). */
+  mediaPort?: number;
+  /** Added after User-Agent (e.g. `X-Algwatch-Rtp: 1`). */
+  extraHeaders?: ReadonlyArray<readonly [string, string]>;
 }
 
 const USER_AGENT = 'algwatch';
@@ -67,10 +75,12 @@ export function buildSipRequest(method: SipProbeMethod, ends: SipEndpoints, opti
   if (method === 'OPTIONS') headers.push(['Accept', 'application/sdp']);
   headers.push(['User-Agent', USER_AGENT]);
   if (options.probeMarker) headers.push([SIP_PROBE_HEADER, '1']);
+  if (options.signature !== undefined) headers.push([SIP_SIGNATURE_HEADER, options.signature]);
+  for (const [name, value] of options.extraHeaders ?? []) headers.push([name, value]);
   let body = '';
   if (method === 'INVITE') {
     headers.push(['Content-Type', 'application/sdp']);
-    body = sdpOffer(ends.localAddress, ends.localPort);
+    body = sdpOffer(ends.localAddress, options.mediaPort ?? ends.localPort);
   }
   headers.push(['Content-Length', '0']);
   return { method, text: buildSipMessage({ startLine: `${method} ${requestUri} SIP/2.0`, headers, body }), branch, callId, cseq };

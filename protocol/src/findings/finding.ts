@@ -19,7 +19,8 @@ export type FindingCode =
   | 'nat_symmetric' | 'nat_mapping_worse' | 'public_address_changed' | 'port_preservation_lost'
   | 'udp_binding_short' | 'udp_binding_halved'
   | 'target_down' | 'target_error' | 'target_maintenance' | 'target_slow' | 'target_lossy'
-  | 'stun_failing' | 'agent_offline';
+  | 'stun_failing' | 'agent_offline'
+  | 'rtp_no_audio' | 'rtp_one_way_audio' | 'rtp_pinhole_open' | 'rtp_poor_mos';
 
 export interface FindingDefinition {
   code: FindingCode;
@@ -59,12 +60,18 @@ export const THRESHOLDS = {
   keepaliveLossPct: 5,
   /** Consecutive unanswered keep-alive runs before target_down. */
   targetDownConsecutive: 3,
+  /** A test call's MOS under this: rtp_poor_mos warning. G.107 Annex B: R 70, "some users dissatisfied". */
+  rtpMosPoor: 3.6,
+  /** Under this: critical. G.107 Annex B: R 60, "many users dissatisfied". */
+  rtpMosCritical: 3.1,
 } as const satisfies {
   bindingCriticalSeconds: 30;
   bindingWarningSeconds: 120;
   keepaliveRttSlowMs: number;
   keepaliveLossPct: number;
   targetDownConsecutive: 3;
+  rtpMosPoor: number;
+  rtpMosCritical: number;
 };
 
 export const MAX_EVIDENCE_LINES = 20;

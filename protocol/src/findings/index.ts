@@ -16,6 +16,7 @@ import { SEVERITY_RANK, type Finding, type FindingCode, type FindingDefinition, 
 import { NAT_BEHAVIOR_FINDINGS, natMappingFindings, natMappingOf } from './nat-behavior.js';
 import { SIP_ALG_FINDINGS, sipAlgFindings, sipAlgReportOf, resultTransportOf } from './sip-alg.js';
 import { SIP_OPTIONS_FINDINGS, sipOptionsFindings } from './sip-options.js';
+import { RTP_PATH_FINDINGS, rtpPathFindings, rtpReportOf } from './rtp-path.js';
 import { STUN_MAPPING_FINDINGS, stunAnswered, stunMappingFindings } from './stun-mapping.js';
 
 export * from './finding.js';
@@ -25,6 +26,7 @@ export { isSymmetricMapping, natMappingFindings, natMappingOf, natMappingSeverit
 export { ERROR_STATUS_FROM, MAINTENANCE_STATUS_CODE, sipOptionsFindings, sipStatusSeverity } from './sip-options.js';
 export { stunMappingFindings } from './stun-mapping.js';
 export { crlfKeepaliveFindings } from './crlf-keepalive.js';
+export { rtpMosSeverity, rtpPathFindings, rtpReportOf } from './rtp-path.js';
 
 /** FINDINGS defines every code algwatch knows, keyed by the code itself. */
 export const FINDINGS: Readonly<Record<FindingCode, FindingDefinition>> = Object.freeze({
@@ -33,6 +35,7 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingDefinition>> = Object
   ...NAT_BEHAVIOR_FINDINGS,
   ...BINDING_LIFETIME_FINDINGS,
   ...SIP_OPTIONS_FINDINGS,
+  ...RTP_PATH_FINDINGS,
   ...AGENT_FINDINGS,
 });
 
@@ -79,6 +82,10 @@ export function findingsOfResult(result: ProbeResultMessage, siblings: readonly 
       return sipOptionsFindings(result, withTransport(place, result));
     case 'crlf-keepalive':
       return crlfKeepaliveFindings(result, withTransport(place, result));
+    case 'rtp-path': {
+      const report = rtpReportOf(result);
+      return report ? rtpPathFindings(report, place) : [];
+    }
   }
 }
 

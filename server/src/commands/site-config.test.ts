@@ -57,6 +57,13 @@ describe.each(TEST_DATABASES)('site target, schedule and show on %s', (_label, c
     expect((await agentConfig()).config.schedule).toEqual({ ...DEFAULT_SCHEDULE, sipAlg: '*/2 * * * *', bindingLifetime: '' });
   });
 
+  it('turns the rtp-path test call off or sets its schedule', async () => {
+    expect((await run(['schedule', 'branch-1', '--rtp-path', ''], options)).stdout).toMatch(/rtp-path +off/);
+    expect((await agentConfig()).config.schedule.rtpPath).toBe('');
+    expect((await run(['schedule', 'branch-1', '--rtp-path', '*/15 * * * *'], options)).code).toBe(0);
+    expect((await agentConfig()).config.schedule.rtpPath).toBe('*/15 * * * *');
+  });
+
   it('refuses a bad cron expression, CRLF over UDP and an unknown site, one line each', async () => {
     const badCron = await run(['schedule', 'branch-1', '--stun-mapping', 'every minute'], options);
     expect(badCron.code).toBe(2);

@@ -5,7 +5,7 @@
  *   site target add SITE NAME HOST[:PORT] [--transport udp|tcp|tls] [--keepalive options|crlf|both]
  *   site target remove SITE NAME
  *   site schedule SITE [--sip-alg CRON] [--stun-mapping CRON] [--nat-behavior CRON]
- *                      [--binding-lifetime CRON] [--keepalive CRON]      ("" turns a probe off)
+ *                      [--binding-lifetime CRON] [--keepalive CRON] [--rtp-path CRON]      ("" turns a probe off)
  *   site show SITE
  *   site run-now SITE [--probes sip-alg,stun-mapping,...]   (default: the quick probes)
  * Each also takes --tenant NAME, --data-dir DIR and --database-url URL.
@@ -21,7 +21,7 @@ import type { SiteCommandOptions } from './site.js';
 
 export const SITE_CONFIG_USAGE =
   'site target add SITE NAME HOST[:PORT] [--transport udp|tcp|tls] [--keepalive options|crlf|both] | site target remove SITE NAME | ' +
-  'site schedule SITE [--sip-alg CRON] [--stun-mapping CRON] [--nat-behavior CRON] [--binding-lifetime CRON] [--keepalive CRON] | site show SITE | site run-now SITE [--probes NAME,...]';
+  'site schedule SITE [--sip-alg CRON] [--stun-mapping CRON] [--nat-behavior CRON] [--binding-lifetime CRON] [--keepalive CRON] [--rtp-path CRON] | site show SITE | site run-now SITE [--probes NAME,...]';
 
 const SCHEDULE_FLAGS = {
   'sip-alg': 'sipAlg',
@@ -29,6 +29,7 @@ const SCHEDULE_FLAGS = {
   'nat-behavior': 'natBehavior',
   'binding-lifetime': 'bindingLifetime',
   keepalive: 'keepalive',
+  'rtp-path': 'rtpPath',
 } as const satisfies Record<string, keyof Schedule>;
 
 class UsageError extends Error {}
@@ -142,7 +143,7 @@ function parse(argv: string[]) {
       if (expression !== '' && !cron.validate(expression)) throw new UsageError(`--${flag} "${expression}" is not a cron expression (e.g. "*/5 * * * *", or "" to turn it off)`);
       schedule[key] = expression;
     }
-    if (Object.keys(schedule).length === 0) throw new UsageError('site schedule needs at least one of --sip-alg, --stun-mapping, --nat-behavior, --binding-lifetime, --keepalive');
+    if (Object.keys(schedule).length === 0) throw new UsageError('site schedule needs at least one of --sip-alg, --stun-mapping, --nat-behavior, --binding-lifetime, --keepalive, --rtp-path');
     return { action: 'schedule' as const, site: rest[0]!, schedule, values };
   }
   const [verb, site, name, hostPort] = rest;

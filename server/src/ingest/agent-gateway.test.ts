@@ -1,3 +1,4 @@
+import { probeKeyOfToken } from '@algwatch/protocol/probe-signature';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -164,6 +165,8 @@ describe('agent gateway', () => {
         schedule: DEFAULT_SCHEDULE,
         targets: [{ name: 'pbx', host: '203.0.113.10', port: 5060, transport: 'udp', keepalive: 'both' }],
         reflectorHost: 'reflector.algwatch.test',
+        // The key the agent's own token derives: the reflector derives the same from the stored hash.
+        probeKey: { id: probeKeyOfToken(acme.token).id, secret: probeKeyOfToken(acme.token).secret.toString('base64url') },
       },
     });
     expect(helloAckSchema.safeParse(reply).success).toBe(true);

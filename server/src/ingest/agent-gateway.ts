@@ -29,6 +29,9 @@ import type { Site } from '../relational/relational-store.js';
 import { describeIssues } from './describe-issues.js';
 import { ingestResults, type IngestDeps } from './ingest-results.js';
 import { SeenResultsBatcher } from './seen-results-batcher.js';
+import { probeKeyOfTokenHash } from '@algwatch/protocol/probe-signature';
+import { hashAgentToken } from '../relational/agent-token.js';
+import { SeenResultStore } from '../relational/seen-result-store.js';
 import { DEFAULT_SITE_QUOTA, SiteQuotas, type SiteQuotaLimits } from './site-quota.js';
 import { boundedSocketIoParser } from './bounded-parser.js';
 import { guardHandshakes, HANDSHAKE_TIMEOUT_MS, type HandshakeGuard } from './handshake-guard.js';
@@ -113,7 +116,8 @@ const siteRoom = (siteId: string) => `site:${siteId}`;
 /** attachAgentGateway registers authentication and the agent event handlers on `io.of('/agent')`. */
 export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): AgentGateway {
   // Concurrent batches of all connected agents are marked seen together, one statement per flush.
-  const deps: AgentGatewayDeps = { seenResults: new SeenResultsBatcher(gatewayDeps.relational), ...gatewayDeps };
+  const seenStore = new SeenResultStore(gatewayDeps.relational.db);
+  const deps: AgentGatewayDeps = { seenResults: new SeenResultsBatcher(seenStore), knownResults: seenStore, ...gatewayDeps };
   const namespace = io.of(AGENT_NAMESPACE) as unknown as AgentNamespace;
   const rate = deps.resultsRate ?? DEFAULT_RESULTS_RATE;
   const quotas = new SiteQuotas(deps.siteQuota ?? DEFAULT_SITE_QUOTA);
@@ -197,6 +201,7 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
       deps.relational
         .recordAgentHello(site.id, { agentId, hostname: hello.data.hostname, version: hello.data.agentVersion })
         .then(() => agentConfig(site.id))
+        .then((config) => withProbeKey(config, socket.data.token))
         .then(
           (config) => reply({ ok: true, siteId: site.id, siteName: site.name, config }),
           (error: unknown) => {
@@ -260,7 +265,8 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
     async pushConfig(siteId) {
       const config = await agentConfig(siteId);
       const sockets = await namespace.in(siteRoom(siteId)).fetchSockets();
-      namespace.to(siteRoom(siteId)).emit('config', config);
+      // One emit per agent: each signs its probes with the key of its own token.
+      for (const socket of sockets) socket.emit('config', withProbeKey(config, socket.data.token));
       return sockets.length;
     },
     async runNow(siteId, probes) {
@@ -291,4 +297,10 @@ export function attachAgentGateway(io: Server, gatewayDeps: AgentGatewayDeps): A
 /** ackFunction tolerates a client that sent no ack callback (the reply then goes nowhere). */
 function ackFunction(ack: unknown): (reply: object) => void {
   return typeof ack === 'function' ? (reply) => (ack as (reply: object) => void)(reply) : () => {};
+}
+
+/** withProbeKey adds the key an agent signs its reflector probes with, derived from its token's hash as the reflector derives it. */
+function withProbeKey(config: AgentConfig, token: string): AgentConfig {
+  const key = probeKeyOfTokenHash(hashAgentToken(token));
+  return { ...config, probeKey: { id: key.id, secret: key.secret.toString('base64url') } };
 }

@@ -16,17 +16,18 @@ import { Decoder, Encoder } from 'socket.io-parser';
  */
 export const MAX_WIRE_NESTING = 16;
 
-/** jsonNestingExceeds tells whether JSON text opens more than `max` arrays/objects at once. */
+/**
+ * jsonNestingExceeds tells whether JSON text opens more than `max` arrays/objects at once. Strings
+ * are skipped with indexOf, not walked character by character: most of an agent's message is string
+ * content, and this scan runs on every packet (bench ingest-bounds).
+ */
 export function jsonNestingExceeds(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      i = closingQuote(text, i);
+      if (i === -1) return false; // unterminated: JSON.parse refuses it anyway
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > max) return true;
     } else if (c === 0x5d || c === 0x7d) {
@@ -34,6 +35,17 @@ export function jsonNestingExceeds(text: string, max: number): boolean {
     }
   }
   return false;
+}
+
+/** closingQuote is the index of the quote that ends the string opened at `open`, or -1. */
+function closingQuote(text: string, open: number): number {
+  for (let end = text.indexOf('"', open + 1); end !== -1; end = text.indexOf('"', end + 1)) {
+    // Escaped when preceded by an odd number of backslashes.
+    let backslashes = 0;
+    for (let k = end - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+    if (backslashes % 2 === 0) return end;
+  }
+  return -1;
 }
 
 class BoundedDecoder extends Decoder {

@@ -89,4 +89,49 @@ describe('ingestResults', () => {
     expect(reply).toEqual({ ok: true, accepted: [repeated.id] });
     expect(series.points.filter((point) => point.measurement === 'crlf_keepalive')).toHaveLength(1);
   });
+
+  it('acks an identical resend as a duplicate without storing it again, and refuses other content under a known id', async () => {
+    const series = new FlakySeriesStore();
+    const fanned: string[] = [];
+    const first = result();
+    const source = { site, agentId: 'a1' };
+    const ingest = (results: unknown[]) => ingestResults(deps(series, (_s, rs) => fanned.push(...rs.map((r) => r.id))), source, { results });
+    expect(await ingest([first])).toEqual({ ok: true, accepted: [first.id] });
+    // Keys in another order are the same content.
+    const reordered = Object.fromEntries(Object.entries(first).reverse());
+    expect(await ingest([reordered])).toEqual({ ok: true, accepted: [first.id] });
+
+    const later = { ...first, startedAt: first.startedAt + 60_000 };
+    const elsewhere = { ...first, target: 'other-pbx' };
+    const fresh = result();
+    const reply = await ingest([later, fresh, elsewhere]);
+    expect(reply).toEqual({
+      ok: true,
+      accepted: [fresh.id],
+      rejected: [{ id: first.id, error: `result ${first.id} was already stored with other content: a result id is used once per site` }],
+    });
+    expect(series.points.filter((point) => point.measurement === 'probe_run').map((point) => [point.tags.target, point.timestampMs])).toEqual([
+      ['pbx', first.startedAt],
+      ['pbx', fresh.startedAt],
+    ]);
+    expect(fanned).toEqual([first.id, fresh.id]);
+  });
+
+  it('refuses a known id sent by another agent of the site (its rows would carry another agent tag)', async () => {
+    const series = new FlakySeriesStore();
+    const shared = result();
+    expect(await ingestResults(deps(series), { site, agentId: 'a1' }, { results: [shared] })).toEqual({ ok: true, accepted: [shared.id] });
+    const reply = await ingestResults(deps(series), { site, agentId: 'a2' }, { results: [shared] });
+    expect(reply).toMatchObject({ ok: true, accepted: [], rejected: [{ id: shared.id }] });
+    expect(series.points.filter((point) => point.measurement === 'probe_run')).toHaveLength(1);
+  });
+
+  it('acks a resend of a result stored before fingerprints were kept as a duplicate', async () => {
+    const series = new FlakySeriesStore();
+    const old = result();
+    // What an id marked seen by a server before migration 0007 looks like: no fingerprint.
+    await relational.markResultsSeen(site.id, [old.id]);
+    expect(await ingestResults(deps(series), { site, agentId: 'a1' }, { results: [{ ...old, startedAt: old.startedAt + 1 }] })).toEqual({ ok: true, accepted: [old.id] });
+    expect(series.points).toEqual([]);
+  });
 });

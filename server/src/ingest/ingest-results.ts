@@ -19,7 +19,9 @@ import {
 } from '@algwatch/protocol/events';
 import type { RelationalStore, Site } from '../relational/relational-store.js';
 import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
+import { SeenResultStore } from '../relational/seen-result-store.js';
 import { describeIssues } from './describe-issues.js';
+import { resultFingerprint } from './result-fingerprint.js';
 
 /** ResultsFanOut receives each result once, after it is stored; it must not throw (errors are logged). */
 export type ResultsFanOut = (site: Site, results: ProbeResultMessage[], agentId: string) => void;
@@ -29,8 +31,10 @@ export interface IngestDeps {
   timeSeries: TimeSeriesStore;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   onResults?: ResultsFanOut;
-  /** Where results are marked seen: the store itself, or a SeenResultsBatcher in front of it. */
-  seenResults?: Pick<RelationalStore, 'markResultsSeen'>;
+  /** Where results are marked seen: a SeenResultStore over `relational.db` (the default), or a SeenResultsBatcher in front of one. */
+  seenResults?: Pick<SeenResultStore, 'markResultsSeen'>;
+  /** Where the fingerprints of known ids are read: a SeenResultStore over `relational.db` by default. */
+  knownResults?: Pick<SeenResultStore, 'knownFingerprints'>;
   /** Told each batch's time from arrival to acknowledgement and whether it was stored (metrics). */
   onBatchIngested?: (seconds: number, stored: boolean) => void;
 }
@@ -87,24 +91,40 @@ async function ingestBatch(deps: IngestDeps, source: IngestSource, payload: unkn
       byId.set(parsed.data.id, parsed.data);
     }
   }
-  if (rejected.length > 0) {
-    // One line per batch, however many results in it were bad.
-    deps.log.warn({ ...logFields, rejected: rejected.length, reason: rejected[0]?.error }, 'rejected results');
-  }
-  const ids = [...byId.keys()];
 
   let fresh: ProbeResultMessage[];
+  let ids: string[];
   try {
-    // No "seen before?" query first: a point written again is stored once (same series and time),
-    // so writing the whole batch is safe, and one statement per batch fewer is the hot path's gain.
+    const seenStore = new SeenResultStore(deps.relational.db);
+    const fingerprints = new Map<string, string>();
+    for (const [id, result] of byId) fingerprints.set(id, resultFingerprint(source.agentId, result));
+    // Ids seen before: the same content again is a resend, acked without writing it twice; other
+    // content under a known id would add rows beside the first result's, so it is refused.
+    const known = await (deps.knownResults ?? seenStore).knownFingerprints(source.site.id, [...byId.keys()]);
+    const unstored: ProbeResultMessage[] = [];
+    for (const [id, result] of byId) {
+      const stored = known.get(id);
+      if (stored === undefined) unstored.push(result);
+      else if (stored !== null && stored !== fingerprints.get(id)) {
+        byId.delete(id);
+        rejected.push({ id, error: `result ${id.slice(0, 100)} was already stored with other content: a result id is used once per site` });
+      }
+    }
+    ids = [...byId.keys()];
     // Stored first, marked seen second: a crash in between costs a harmless rewrite, never a loss.
-    const points = [...byId.values()].flatMap((result) => storedPoints(source, result));
+    const points = unstored.flatMap((result) => storedPoints(source, result));
     if (points.length > 0) await deps.timeSeries.write(points);
-    const newlySeen = await (deps.seenResults ?? deps.relational).markResultsSeen(source.site.id, ids);
+    const newIds = unstored.map((result) => result.id);
+    const newlySeen = await (deps.seenResults ?? seenStore).markResultsSeen(source.site.id, newIds, fingerprints);
     fresh = newlySeen.map((id) => byId.get(id) as ProbeResultMessage);
   } catch (error) {
     deps.log.error({ ...logFields, err: error }, 'results batch not stored');
     return { ok: false, error: STORAGE_UNAVAILABLE };
+  }
+
+  if (rejected.length > 0) {
+    // One line per batch, however many results in it were bad.
+    deps.log.warn({ ...logFields, rejected: rejected.length, reason: rejected[0]?.error }, 'rejected results');
   }
 
   if (fresh.length > 0 && deps.onResults) {

@@ -4,11 +4,14 @@
  * sees one statement per flush instead of one per batch, and an idle server adds no delay (a flush
  * starts on the next turn of the event loop).
  */
-import type { RelationalStore } from '../relational/relational-store.js';
+import type { SeenMark } from '../relational/seen-result-store.js';
 
-interface PendingMark {
-  siteId: string;
-  ids: readonly string[];
+/** SeenMarker is the statement the batcher coalesces into (SeenResultStore.markManyResultsSeen). */
+export interface SeenMarker {
+  markManyResultsSeen(marks: readonly SeenMark[]): Promise<Array<{ siteId: string; resultId: string }>>;
+}
+
+interface PendingMark extends SeenMark {
   resolve: (fresh: string[]) => void;
   reject: (error: unknown) => void;
 }
@@ -18,13 +21,16 @@ export class SeenResultsBatcher {
   private scheduled = false;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly relational: Pick<RelationalStore, 'markManyResultsSeen'>) {}
+  constructor(private readonly relational: SeenMarker) {}
 
-  /** markResultsSeen (same contract as the store's) resolves with the ids of `ids` this site had not seen before (each id new exactly once). */
-  markResultsSeen(siteId: string, ids: readonly string[]): Promise<string[]> {
+  /**
+   * markResultsSeen (same contract as the store's) resolves with the ids of `ids` this site had not
+   * seen before (each id new exactly once), recording each new id's fingerprint when given.
+   */
+  markResultsSeen(siteId: string, ids: readonly string[], fingerprints?: ReadonlyMap<string, string>): Promise<string[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.pending.push({ siteId, ids, resolve, reject });
+      this.pending.push({ siteId, ids, ...(fingerprints ? { fingerprints } : {}), resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // After the flush in progress: marks arriving meanwhile gather into the next statement.

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServerConfig } from '../config.js';
 import { SourceRateLimiter } from '../reflector/rate-limit.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
-import { meteredLimiter } from './metered-rate-limiter.js';
+import { meteredLimiter, meteredSignedProbes } from './metered-rate-limiter.js';
+import { SignedProbes } from '../reflector/signed-probes.js';
 import { ServerMetrics } from './server-metrics.js';
 
 const TOKEN = 'a-long-enough-metrics-secret';
@@ -78,6 +79,19 @@ describe('the reflectors\' metered budget', () => {
       (await metrics.reflectorRequests.get()).values.map((sample) => [`${sample.labels.reflector}/${sample.labels.outcome}`, sample.value]),
     );
     expect(counts).toEqual({ 'sip/answered': 2, 'sip/rate_limited': 0, 'stun/answered': 1, 'stun/rate_limited': 1 });
+  });
+});
+
+describe('the signed probes\' metered budget', () => {
+  it('counts the decisions of a site\'s budget too, spending the shared budget', async () => {
+    const metrics = new ServerMetrics();
+    const shared = new SignedProbes({ ratePerSecond: 0.001, burst: 2 });
+    const stun = meteredSignedProbes(shared, 'stun', metrics);
+    expect([stun.allow('site-a', 1_000), stun.allow('site-a', 1_000), stun.allow('site-a', 1_000)]).toEqual([true, true, false]);
+    expect(shared.exhausted('site-a', 1_000)).toBe(true);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^algwatch_reflector_requests_total\{reflector="stun",outcome="answered"\} 2$/m);
+    expect(text).toMatch(/^algwatch_reflector_requests_total\{reflector="stun",outcome="rate_limited"\} 1$/m);
   });
 });
 

@@ -20,7 +20,7 @@ export interface SipSource {
 
 /** SipReply is a response to send; `kind` says which one, for logs and size rules. */
 export interface SipReply {
-  kind: 'echo' | 'plain';
+  kind: 'echo' | 'plain' | 'busy';
   text: string;
 }
 
@@ -35,27 +35,51 @@ const SERVER_HEADER = 'algwatch-reflector';
 export function replyToSipRequest(requestBytes: Uint8Array, source: SipSource): SipReply | null {
   const request = parseSipMessage(requestBytes);
   if (!request?.request || request.request.method === 'ACK') return null;
-  const vias = topViaWithSource(request, source);
-  const from = sipHeaderValue(request, 'From');
-  const to = sipHeaderValue(request, 'To');
-  const callId = sipHeaderValue(request, 'Call-ID');
-  const cseq = sipHeaderValue(request, 'CSeq');
-  if (!vias || from === undefined || to === undefined || callId === undefined || cseq === undefined) return null;
-
-  // RFC 3261 §8.2.6.2: the response copies Via, From, Call-ID, CSeq and To, adding a To tag.
-  const dialogHeaders: Array<[string, string]> = [
-    ...vias.map((via): [string, string] => ['Via', via]),
-    ['From', from],
-    ['To', /;\s*tag=/i.test(to) ? to : `${to};tag=${stableTag(callId, from)}`],
-    ['Call-ID', callId],
-    ['CSeq', cseq],
-  ];
+  const dialogHeaders = responseDialogHeaders(request, source);
+  if (!dialogHeaders) return null;
   const isProbe = sipHeaderValue(request, SIP_PROBE_HEADER)?.trim() === '1';
   if (!isProbe) {
     if (request.request.method !== 'OPTIONS') return null;
     return { kind: 'plain', text: buildSipMessage({ startLine: 'SIP/2.0 200 OK', headers: [...dialogHeaders, ['Server', SERVER_HEADER]] }) };
   }
   return { kind: 'echo', text: echoReply(requestBytes, source, dialogHeaders) };
+}
+
+/** How long a busy reflector asks a signed probe to wait (RFC 3261 §20.33 Retry-After), in seconds. */
+export const BUSY_RETRY_AFTER_S = 5;
+
+/**
+ * busyReplyToSipRequest is the answer to a signed request whose site spent its budget: 503 with a
+ * short Retry-After and nothing else, so `check` can say "reflector busy" rather than "blocked".
+ * Null for what replyToSipRequest would not answer either.
+ */
+export function busyReplyToSipRequest(requestBytes: Uint8Array, source: SipSource): SipReply | null {
+  const request = parseSipMessage(requestBytes);
+  if (!request?.request || request.request.method === 'ACK') return null;
+  const dialogHeaders = responseDialogHeaders(request, source);
+  if (!dialogHeaders) return null;
+  const headers: Array<[string, string]> = [...dialogHeaders, ['Retry-After', String(BUSY_RETRY_AFTER_S)], ['Content-Length', '0']];
+  return { kind: 'busy', text: buildSipMessage({ startLine: 'SIP/2.0 503 Service Unavailable', headers }) };
+}
+
+/**
+ * responseDialogHeaders are the headers every response to `request` copies (RFC 3261 §8.2.6.2: Via
+ * stamped with received/rport, From, To with a tag added, Call-ID, CSeq); null when one is missing.
+ */
+export function responseDialogHeaders(request: SipMessage, source: SipSource): Array<[string, string]> | null {
+  const vias = topViaWithSource(request, source);
+  const from = sipHeaderValue(request, 'From');
+  const to = sipHeaderValue(request, 'To');
+  const callId = sipHeaderValue(request, 'Call-ID');
+  const cseq = sipHeaderValue(request, 'CSeq');
+  if (!vias || from === undefined || to === undefined || callId === undefined || cseq === undefined) return null;
+  return [
+    ...vias.map((via): [string, string] => ['Via', via]),
+    ['From', from],
+    ['To', /;\s*tag=/i.test(to) ? to : `${to};tag=${stableTag(callId, from)}`],
+    ['Call-ID', callId],
+    ['CSeq', cseq],
+  ];
 }
 
 function echoReply(requestBytes: Uint8Array, source: SipSource, dialogHeaders: Array<[string, string]>): string {

@@ -7,11 +7,14 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSipMessage, parseSipMessage, sipHeaderValue, sipHeaderValues, splitSdpLines, type SipMessage } from '@algwatch/protocol/sip';
 import { decodeSipEcho, SIP_ECHO_HEADER } from '@algwatch/protocol/sip-echo';
+import { SIP_SIGNATURE_HEADER, probeKeyOfToken, sipSignatureValue } from '@algwatch/protocol/probe-signature';
+import { hashAgentToken } from '../relational/agent-token.js';
 import { SourceRateLimiter } from './rate-limit.js';
+import { SignedProbes } from './signed-probes.js';
 import { MAX_UDP_AMPLIFICATION, startSipReflector, type SipReflector } from './sip-server.js';
 import { loadOrCreateTlsCertificate } from './tls-certificate.js';
 
-function request(method: string, callId: string, options: { marker?: boolean; local?: string; body?: string } = {}): string {
+function request(method: string, callId: string, options: { marker?: boolean; local?: string; body?: string; signature?: string } = {}): string {
   const local = options.local ?? '10.1.2.3:5062';
   const headers: Array<[string, string]> = [
     ['Via', `SIP/2.0/UDP ${local};branch=z9hG4bK${callId};rport`],
@@ -24,6 +27,7 @@ function request(method: string, callId: string, options: { marker?: boolean; lo
     ['User-Agent', 'algwatch-test phone with a realistic amount of header text'],
   ];
   if (options.marker) headers.push(['X-Algwatch-Probe', '1']);
+  if (options.signature) headers.push([SIP_SIGNATURE_HEADER, options.signature]);
   return buildSipMessage({ startLine: `${method} sip:echo@127.0.0.1 SIP/2.0`, headers, body: options.body ?? '' });
 }
 
@@ -165,6 +169,41 @@ describe('SIP reflector', () => {
     await limited.close();
     expect(answered).toEqual(['one', 'two']);
     expect(otherReply).toBe('other-source');
+    expect(late).toBe('silent');
+  });
+
+  it('answers a signed request from its site budget while the address budget is spent, a replay not at all, and 503 "busy" once the site budget is spent', async () => {
+    const token = 'sip-signing-token-of-site-north-0123456789abcdef';
+    const probeKey = probeKeyOfToken(token);
+    const signedProbes = new SignedProbes({ ratePerSecond: 0.001, burst: 2 });
+    signedProbes.setTokens([{ siteId: 'north', tokenHash: hashAgentToken(token) }]);
+    const limited = await startSipReflector({
+      bind: '127.0.0.1', udpPort: 0, tcpPort: 0, tlsPort: 0, tls: { key, cert },
+      limiter: new SourceRateLimiter({ ratePerSecond: 0.001, burst: 1, maxSources: 10 }),
+      signedProbes,
+    });
+    const phone = new UdpPhone(limited.ports.udp);
+    phone.send(request('OPTIONS', 'spends-the-address'));
+    await phone.next();
+    phone.send(request('OPTIONS', 'unsigned'));
+    const signature = sipSignatureValue(probeKey);
+    phone.send(request('OPTIONS', 'signed-1', { marker: true, signature }));
+    phone.send(request('OPTIONS', 'replayed', { marker: true, signature }));
+    phone.send(request('OPTIONS', 'signed-2', { marker: true, signature: sipSignatureValue(probeKey) }));
+    const busyRequest = request('OPTIONS', 'signed-3', { marker: true, signature: sipSignatureValue(probeKey) });
+    phone.send(busyRequest);
+    const raw = [await phone.next(), await phone.next(), await phone.next()];
+    const replies = raw.map(parsed);
+    const late = await Promise.race([phone.next().then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('silent'), 200))]);
+    phone.close();
+    await limited.close();
+    expect(replies.map((reply) => [sipHeaderValue(reply, 'Call-ID'), reply.response?.statusCode])).toEqual([
+      ['signed-1', 200],
+      ['signed-2', 200],
+      ['signed-3', 503],
+    ]);
+    expect(sipHeaderValue(replies[2]!, 'Retry-After')).toBe('5');
+    expect(raw[2]!.length).toBeLessThanOrEqual(Buffer.byteLength(busyRequest));
     expect(late).toBe('silent');
   });
 

@@ -14,7 +14,10 @@ import type { SipTransport } from '@algwatch/protocol/check-report';
 import { DEFAULT_MAX_SIP_MESSAGE_BYTES, SipStreamFramer } from '@algwatch/protocol/sip';
 import { ipLiteralLookup } from './ip-literal-lookup.js';
 import type { SourceRateLimiter } from './rate-limit.js';
-import { replyToSipRequest, type SipSource } from './sip-reply.js';
+import { SIP_SIGNATURE_HEADER } from '@algwatch/protocol/probe-signature';
+import { busyReplyToSipRequest, replyToSipRequest, type SipReply, type SipSource } from './sip-reply.js';
+import type { SignedProbes } from './signed-probes.js';
+import type { RtpSessions } from './rtp-sessions.js';
 import { StreamSlots } from './stream-slots.js';
 
 export interface SipReflectorOptions {
@@ -25,8 +28,13 @@ export interface SipReflectorOptions {
   tcpPort: number;
   tlsPort: number;
   tls: { key: string; cert: string };
-  /** Every request and ping is paid for from its source address's bucket. */
+  /** Every request and ping is paid for from its source address's bucket... */
   limiter?: SourceRateLimiter;
+  /**
+   * ...except a request signed with a site's probe key (X-Algwatch-Signature), which pays from its
+   * site's bucket; when that is empty it is answered 503 with a short Retry-After ("busy").
+   */
+  signedProbes?: SignedProbes;
   /** Connection slots of TCP and TLS together (DEFAULT_MAX_STREAM_CONNECTIONS); see StreamSlots. */
   maxConnections?: number;
   /** A TCP/TLS connection that sent no SIP request for this long is closed; CRLF pings do not count (default 120 s). */
@@ -40,6 +48,8 @@ export interface SipReflectorOptions {
   /** Largest SIP message accepted; default 16 KiB. */
   maxMessageBytes?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
+  /** The rtp-path probe's sessions: INVITE and BYE marked X-Algwatch-Rtp go to them. */
+  rtp?: RtpSessions;
 }
 
 export interface SipReflector {
@@ -56,6 +66,8 @@ export const DEFAULT_FIRST_REQUEST_MS = 5_000;
 /** A connection whose peer does not read its replies is closed past this many unsent bytes. */
 const MAX_PENDING_WRITE_BYTES = 64 * 1024;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A cheap test before parsing: only messages naming the rtp-path header can be its requests. */
+const RTP_MARK = Buffer.from('X-Algwatch-Rtp', 'latin1');
 
 /**
  * startSipReflector listens on the three transports and resolves once all are bound; it rejects
@@ -66,6 +78,14 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_SIP_MESSAGE_BYTES;
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   const allow = (address: string) => options.limiter?.allow(address) ?? true;
+  /** payFor says whether to answer `request` as usual, with a 503 "busy" (its site's budget is empty), or not at all. */
+  const payFor = (request: Buffer, address: string): 'answer' | 'busy' | 'drop' => {
+    const payer = options.signedProbes?.ofSip(signatureHeader(request));
+    if (payer?.signed) return options.signedProbes?.allow(payer.siteId) ? 'answer' : 'busy';
+    return allow(address) ? 'answer' : 'drop';
+  };
+  const reply = (request: Buffer, source: SipSource, payment: 'answer' | 'busy') =>
+    payment === 'busy' ? busyReplyToSipRequest(request, source) : replyToSipRequest(request, source);
   const messageDeadlineMs = options.messageDeadlineMs ?? DEFAULT_MESSAGE_DEADLINE_MS;
   const slots = new StreamSlots({
     maxConnections: options.maxConnections ?? DEFAULT_MAX_STREAM_CONNECTIONS,
@@ -83,14 +103,22 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
 
   const onUdpMessage = (packet: Buffer, remote: dgram.RemoteInfo) => {
     const source: SipSource = { transport: 'udp', address: plainAddress(remote.address), port: remote.port };
-    if (packet.length > maxMessageBytes || !allow(source.address)) return;
-    const reply = replyToSipRequest(packet, source);
-    if (!reply) {
+    if (packet.length > maxMessageBytes) return;
+    const payment = payFor(packet, source.address);
+    if (payment === 'drop') return;
+    if (payment === 'answer' && options.rtp && packet.includes(RTP_MARK)) {
+      void options.rtp.answer(packet, source).then((handled) => sendUdpReply(handled === undefined ? reply(packet, source, payment) : handled, packet, remote, source, payment));
+      return;
+    }
+    sendUdpReply(reply(packet, source, payment), packet, remote, source, payment);
+  };
+  const sendUdpReply = (answer: SipReply | null, packet: Buffer, remote: dgram.RemoteInfo, source: SipSource, payment: 'answer' | 'busy') => {
+    if (!answer) {
       log('sip.ignored', { transport: 'udp', source: source.address, port: source.port, bytes: packet.length });
       return;
     }
-    const bytes = Buffer.from(reply.text, 'latin1');
-    if (bytes.length > MAX_UDP_AMPLIFICATION * packet.length) {
+    const bytes = Buffer.from(answer.text, 'latin1');
+    if (bytes.length > (payment === 'busy' ? 1 : MAX_UDP_AMPLIFICATION) * packet.length) {
       log('sip.reply_too_large', { source: source.address, request: packet.length, reply: bytes.length });
       return;
     }
@@ -134,9 +162,19 @@ export async function startSipReflector(options: SipReflectorOptions): Promise<S
           return;
         }
         if (item.kind === 'message') slots.requestArrived(socket);
-        if (item.kind === 'pong' || !allow(source.address)) continue;
+        if (item.kind === 'pong') continue;
+        const payment = item.kind === 'ping' ? (allow(source.address) ? 'answer' : 'drop') : payFor(item.bytes, source.address);
+        if (payment === 'drop') continue;
+        if (item.kind === 'message' && payment === 'answer' && options.rtp && item.bytes.includes(RTP_MARK)) {
+          const bytes = item.bytes;
+          void options.rtp.answer(bytes, source).then((handled) => {
+            const text = handled === undefined ? replyToSipRequest(bytes, source)?.text : handled?.text;
+            if (text !== undefined && !socket.destroyed) socket.write(Buffer.from(text, 'latin1'));
+          });
+          continue;
+        }
         // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a single CRLF pong.
-        const text = item.kind === 'ping' ? '\r\n' : replyToSipRequest(item.bytes, source)?.text;
+        const text = item.kind === 'ping' ? '\r\n' : reply(item.bytes, source, payment)?.text;
         if (text === undefined) {
           log('sip.ignored', { transport, source: source.address, port: source.port, bytes: item.kind === 'message' ? item.bytes.length : 0 });
           continue;
@@ -214,3 +252,18 @@ function listen(server: net.Server, host: string, port: number): Promise<void> {
 function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
+
+/**
+ * signatureHeader finds X-Algwatch-Signature in a request's header section without parsing the
+ * whole message (most requests carry none; those are answered from their address's budget).
+ */
+function signatureHeader(request: Buffer): string | undefined {
+  // The agent writes the header name in this case; anything else is read as unsigned.
+  if (!request.includes(SIP_SIGNATURE_HEADER, 0, 'latin1')) return undefined;
+  const headerEnd = request.indexOf('\r\n\r\n');
+  const head = request.toString('latin1', 0, headerEnd === -1 ? request.length : headerEnd);
+  const match = SIGNATURE_LINE.exec(head);
+  return match ? match[1] : undefined;
+}
+
+const SIGNATURE_LINE = new RegExp(`\\r\\n${SIP_SIGNATURE_HEADER}[ \\t]*:[ \\t]*([^\\r\\n]*)`);

@@ -10,7 +10,10 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '@algwatch/protocol/stun';
+import { STUN_BUSY_CODE, probeKeyOfToken, stunProbeUsername, type ProbeKey } from '@algwatch/protocol/probe-signature';
+import { hashAgentToken } from '../relational/agent-token.js';
 import { SourceRateLimiter } from './rate-limit.js';
+import { SignedProbes } from './signed-probes.js';
 import { MIN_RESPONSE_CAP, startStunReflector, type StunReflector, type StunReflectorOptions } from './stun-server.js';
 
 interface Received {
@@ -269,5 +272,76 @@ describe('startStunReflector', () => {
     await expect(startStunReflector({ bind: '0.0.0.0', altAddress: '127.0.0.2', port: 0, altPort: 0 })).rejects.toThrow(
       'STUN: --bind must be a specific address when --alt-address is set (RFC 5780 needs to know which address answered)',
     );
+  });
+
+  describe('signed requests (USERNAME + MESSAGE-INTEGRITY with a site probe key)', () => {
+    const token = 'agent-token-of-site-north-0123456789abcdefghijk';
+    const key: ProbeKey = probeKeyOfToken(token);
+    const signed = (nowMs = Date.now(), attributes: StunAttributes = {}) =>
+      encodeStun({ method: STUN_METHOD_BINDING, class: 'request', transactionId: newTransactionId() }, { ...attributes, username: stunProbeUsername(key, nowMs) }, { integrityKey: key.secret });
+    const setup = async (siteBurst: number) => {
+      const signedProbes = new SignedProbes({ ratePerSecond: 0.001, burst: siteBurst });
+      signedProbes.setTokens([{ siteId: 'north', tokenHash: hashAgentToken(token) }]);
+      // The address budget is already empty, as a spoofed flood from the site's address leaves it.
+      const limiter = new SourceRateLimiter({ ratePerSecond: 0.001, burst: 1, maxSources: 10 });
+      const stun = await reflector({ limiter, signedProbes });
+      const peer = await client();
+      send(peer.socket, bindingRequest(), stun.sockets[0]!);
+      expect((await peer.next())?.message?.class).toBe('success');
+      return { stun, peer, signedProbes };
+    };
+
+    it('answers a signed request from the site budget while the address budget is empty; unsigned, stale, forged and replayed ones get nothing', async () => {
+      const { stun, peer } = await setup(10);
+      const to = stun.sockets[0]!;
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+      send(peer.socket, bindingRequest(), to);
+      const good = signed();
+      send(peer.socket, good, to);
+      await pause();
+      // One answer for the two: the signed one's.
+      expect(peer.received).toHaveLength(2);
+      const answer = peer.received[1]!;
+      expect(answer.message?.transactionId).toEqual(decodeStun(good).ok ? (decodeStun(good) as { message: StunMessage }).message.transactionId : null);
+      expect(answer.message?.xorMappedAddress).toEqual({ address: '127.0.0.1', port: peer.port });
+
+      send(peer.socket, good, to); // the same signed request again: a replay pays from the address
+      send(peer.socket, signed(Date.now() - 10 * 60_000), to); // outside the time window
+      const forged = signed();
+      forged[forged.length - 12] ^= 1; // inside MESSAGE-INTEGRITY (FINGERPRINT left stale too)
+      send(peer.socket, forged, to);
+      const otherKey = probeKeyOfToken('another-token');
+      send(peer.socket, encodeStun({ method: STUN_METHOD_BINDING, class: 'request', transactionId: newTransactionId() }, { username: stunProbeUsername(otherKey) }, { integrityKey: otherKey.secret }), to);
+      await pause();
+      expect(peer.received).toHaveLength(2);
+    });
+
+    it('answers "busy" (508, no larger than the request) when the site spent its budget, and a revoked key counts as unsigned', async () => {
+      const { stun, peer, signedProbes } = await setup(1);
+      const to = stun.sockets[0]!;
+      send(peer.socket, signed(), to);
+      expect((await peer.next())?.message?.class).toBe('success');
+      const request = signed();
+      send(peer.socket, request, to);
+      const busy = await peer.next();
+      expect(busy?.message?.class).toBe('error');
+      expect(busy?.message?.errorCode?.code).toBe(STUN_BUSY_CODE);
+      expect(busy!.bytes.length).toBeLessThanOrEqual(request.length);
+
+      signedProbes.setTokens([]); // the token was revoked: its key no longer names a site
+      send(peer.socket, signed(), to);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(peer.received).toHaveLength(3);
+    });
+
+    it('pays CHANGE-REQUEST and delayed answers of a signed request from the site, still within the request size', async () => {
+      const { stun, peer } = await setup(10);
+      const request = signed(Date.now(), { responseDelayMs: 50, paddingBytes: 240 });
+      send(peer.socket, request, stun.sockets[0]!);
+      const replies = [await peer.next(), await peer.next(), await peer.next()];
+      expect(replies.map((reply) => reply?.message?.class)).toEqual(['success', 'success', 'success']);
+      const sent = replies.reduce((sum, reply) => sum + reply!.bytes.length, 0);
+      expect(sent).toBeLessThanOrEqual(request.length);
+    });
   });
 });

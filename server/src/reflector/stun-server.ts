@@ -13,6 +13,12 @@
  *   it causes (a delayed request's acknowledgement and both copies of its answer). Clients pay for
  *   these with RFC 5780 PADDING in the request, as the algwatch agent does; an unpadded one that
  *   cannot be answered within its size gets no answer.
+ *
+ * Who pays: an unsigned request pays from its source address's bucket; a request signed with a
+ * site's probe key (USERNAME + MESSAGE-INTEGRITY, see SignedProbes) pays from the site's bucket,
+ * which spoofing the site's address cannot empty. When a signed request finds its site's bucket
+ * empty, it gets a 508 "Busy" error response, smaller than the request, so the agent can say
+ * "reflector busy" instead of "blocked".
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -30,6 +36,8 @@ import {
 } from '@algwatch/protocol/stun';
 import { ipLiteralLookup } from './ip-literal-lookup.js';
 import { SourceRateLimiter } from './rate-limit.js';
+import type { SignedProbes } from './signed-probes.js';
+import { STUN_BUSY_CODE, STUN_BUSY_REASON } from '@algwatch/protocol/probe-signature';
 import { DelayedAnswers } from './stun-delayed-answers.js';
 
 export interface StunReflectorOptions {
@@ -40,6 +48,8 @@ export interface StunReflectorOptions {
   port: number;
   altPort: number;
   limiter?: SourceRateLimiter;
+  /** Site keys and budgets for signed requests; without it every request pays from its address. */
+  signedProbes?: SignedProbes;
   /** Longest ALGWATCH-RESPONSE-DELAY honoured; longer requests are capped. Default one hour. */
   maxDelayMs?: number;
   /** Delayed answers waiting per source IP; further delay requests are dropped. Default 2048. */
@@ -91,6 +101,8 @@ interface PlannedAnswer {
   padded: boolean;
   /** Largest this one answer may be (see byteBudget). */
   capBytes: number;
+  /** The site whose budget pays for a signed request's answers; absent: the destination address pays. */
+  siteId?: string;
 }
 
 /**
@@ -107,8 +119,8 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
   const log = options.log ?? (() => {});
   const counters = { received: 0, answered: 0, dropped: 0 };
   const endpoints: Endpoint[][] = [[], []];
-  const send = (answer: Buffer, from: Endpoint, to: TransportAddress) => {
-    if (!limiter.allow(to.address)) {
+  const send = (answer: Buffer, from: Endpoint, to: TransportAddress, siteId?: string) => {
+    if (!(siteId !== undefined && options.signedProbes ? options.signedProbes.allow(siteId) : limiter.allow(to.address))) {
       counters.dropped++;
       return;
     }
@@ -123,7 +135,7 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
     maxPendingTotal: MAX_PENDING_TOTAL,
     send: (answer) => {
       const bytes = buildAnswer(answer, 0);
-      if (bytes) send(bytes, answer.from, answer.to);
+      if (bytes) send(bytes, answer.from, answer.to, answer.siteId);
     },
   });
   const maxDelayMs = options.maxDelayMs ?? 3_600_000;
@@ -145,8 +157,23 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
       return;
     }
     const request = decoded.message;
+    const payer = options.signedProbes?.ofStun(packet, request);
+    const siteId = payer?.signed ? payer.siteId : undefined;
+    if (siteId !== undefined && options.signedProbes?.exhausted(siteId)) {
+      // The site spent its budget: say so (smaller than the request), paid by nobody's budget since
+      // only a holder of the site's key can cause it, and it goes back to the signed request's source.
+      const busy = encodeStun(
+        { method: STUN_METHOD_BINDING, class: 'error', transactionId: request.transactionId },
+        { errorCode: { code: STUN_BUSY_CODE, reason: STUN_BUSY_REASON } },
+      );
+      if (busy.length <= packet.length) {
+        counters.answered++;
+        endpoint.socket.send(busy, source.port, source.address);
+      } else counters.dropped++;
+      return;
+    }
     const budget = byteBudget(request, packet.length);
-    const plan = planAnswer(request, packet.length, budget, source, endpoint, endpoints);
+    const plan = planAnswer(request, packet.length, budget, source, endpoint, endpoints, siteId);
     if (plan.kind === 'error') {
       const bytes = capped(budget, (software) =>
         encodeStun(
@@ -154,14 +181,14 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
           { errorCode: { code: 420, reason: 'Unknown Attribute' }, unknownAttributes: plan.unknown, ...(software ? { software: STUN_SOFTWARE } : {}) },
         ),
       );
-      if (bytes) send(bytes, endpoint, source);
+      if (bytes) send(bytes, endpoint, source, siteId);
       else counters.dropped++;
       return;
     }
     const delayMs = Math.min(request.responseDelayMs ?? 0, maxDelayMs);
     if (delayMs === 0) {
       const bytes = buildAnswer(plan.answer, request.responseDelayMs === undefined ? undefined : 0);
-      if (bytes) send(bytes, plan.answer.from, plan.answer.to);
+      if (bytes) send(bytes, plan.answer.from, plan.answer.to, siteId);
       else counters.dropped++;
       return;
     }
@@ -179,7 +206,7 @@ export async function startStunReflector(options: StunReflectorOptions): Promise
       counters.dropped++;
       return;
     }
-    send(ack, plan.answer.from, plan.answer.to);
+    send(ack, plan.answer.from, plan.answer.to, siteId);
   };
 
   const bindOne = async (address: string, port: number, addressIndex: 0 | 1, portIndex: 0 | 1) => {
@@ -247,7 +274,15 @@ export function byteBudget(request: StunMessage, requestBytes: number): number {
 }
 
 /** planAnswer decides which socket answers, where to, and with what (RFC 5780 §6.1). */
-function planAnswer(request: StunMessage, requestBytes: number, capBytes: number, source: TransportAddress, via: Endpoint, endpoints: Endpoint[][]): Plan {
+function planAnswer(
+  request: StunMessage,
+  requestBytes: number,
+  capBytes: number,
+  source: TransportAddress,
+  via: Endpoint,
+  endpoints: Endpoint[][],
+  siteId: string | undefined,
+): Plan {
   if (request.unknownRequired.length > 0) return { kind: 'error', unknown: request.unknownRequired.slice(0, 16) };
   const other = otherEndpoint(via, endpoints);
   const changeIp = request.changeRequest?.changeIp ?? false;
@@ -257,7 +292,10 @@ function planAnswer(request: StunMessage, requestBytes: number, capBytes: number
   const from = endpoints[changeIp ? 1 - via.addressIndex : via.addressIndex]![changePort ? 1 - via.portIndex : via.portIndex]!;
   // RFC 5780 §7.5: RESPONSE-PORT sends the answer to that port of the same source IP.
   const to = request.responsePort !== undefined ? { address: source.address, port: request.responsePort } : source;
-  const answer: PlannedAnswer = { from, to, source, other, transactionId: request.transactionId, requestBytes, padded: request.paddingBytes !== undefined, capBytes };
+  const answer: PlannedAnswer = {
+    from, to, source, other, transactionId: request.transactionId, requestBytes, padded: request.paddingBytes !== undefined, capBytes,
+    ...(siteId !== undefined ? { siteId } : {}),
+  };
   return { kind: 'answer', answer };
 }
 

@@ -213,7 +213,24 @@ const notificationChannels: Migration = {
   },
 };
 
+// A content fingerprint beside each seen result id, so a second result reusing a known id with other
+// content (startedAt, target, points...) is refused instead of adding rows. Rows from before this
+// migration keep null: their resends are accepted as duplicates, as they were.
+const resultFingerprints: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('seen_results').addColumn('fingerprint', 'text').execute();
+  },
+};
+
 /** relationalMigrations is the ordered set the Migrator applies on open; names sort in order. */
 export const relationalMigrations: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_config_change_stamp': configChangeStamp, '0003_run_now_requests': runNowRequests, '0004_alerting': alerting, '0005_notification_channels': notificationChannels }),
+  getMigrations: () =>
+    Promise.resolve({
+      '0001_initial': initial,
+      '0002_config_change_stamp': configChangeStamp,
+      '0003_run_now_requests': runNowRequests,
+      '0004_alerting': alerting,
+      '0005_notification_channels': notificationChannels,
+      '0007_result_fingerprints': resultFingerprints,
+    }),
 };

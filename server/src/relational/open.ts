@@ -4,6 +4,7 @@
  * Migrations run on every open, so a new server version upgrades the schema by starting.
  */
 import { mkdirSync } from 'node:fs';
+import { ensureWritableDirectory } from '@algwatch/protocol/writable-directory';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -31,7 +32,13 @@ export const SQLITE_FILE_NAME = 'algwatch.db';
  */
 export async function openRelationalStore(options: RelationalStoreOptions): Promise<RelationalStore> {
   const { databaseUrl } = options;
-  if (databaseUrl === undefined || databaseUrl === '') return migrate(openSqlite(options.dataDir), 'sqlite');
+  if (databaseUrl === undefined || databaseUrl === '') {
+    // Checked first: SQLite alone would say "unable to open database file", naming nothing to fix.
+    await ensureWritableDirectory(options.dataDir).catch((err: Error) => {
+      throw new RelationalError('DATA_DIR_UNWRITABLE', err.message);
+    });
+    return migrate(openSqlite(options.dataDir), 'sqlite');
+  }
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new RelationalError('UNSUPPORTED_DATABASE_URL', `unsupported --database-url ${redact(databaseUrl)}: use postgres://user@host:5432/database, or leave it out for SQLite`);
   }

@@ -6,7 +6,8 @@ export type RelationalErrorCode =
   | 'SITE_AMBIGUOUS'
   | 'DATABASE_UNREACHABLE'
   | 'UNSUPPORTED_DATABASE_URL'
-  | 'MIGRATION_FAILED';
+  | 'MIGRATION_FAILED'
+  | 'DATA_DIR_UNWRITABLE';
 
 /** RelationalError is thrown for expected failures (bad names, unknown sites, no database). */
 export class RelationalError extends Error {

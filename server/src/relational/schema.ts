@@ -43,6 +43,8 @@ export interface SeenResultsTable {
   site_id: string;
   result_id: string;
   received_at: string;
+  /** Hex SHA-256 of the result's content as first stored (result-fingerprint.ts); null for rows older than 0007. */
+  fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SiteTargetsTable {

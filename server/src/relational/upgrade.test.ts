@@ -10,6 +10,7 @@ import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { DEFAULT_SCHEDULE } from '@algwatch/protocol/events';
 import { openRelationalStore } from './open.js';
 import { relationalMigrations } from './migrations.js';
 import { createPostgresTestDatabase, createSqliteTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './test-databases.js';
@@ -64,7 +65,8 @@ describe.each([
       const site = await store.authenticateToken(token);
       expect(site?.name).toBe('acme-hq');
       expect(await store.getAgentConfig(site!.id)).toEqual({
-        schedule: { sipAlg: '*/5 * * * *', stunMapping: '0 */5 * * * *', natBehavior: '0 3 * * *', bindingLifetime: '', keepalive: '* * * * *' },
+        // The release's own schedule, and the default for the probe that came after it (rtp-path).
+        schedule: { ...DEFAULT_SCHEDULE, sipAlg: '*/5 * * * *', stunMapping: '0 */5 * * * *', natBehavior: '0 3 * * *', bindingLifetime: '', keepalive: '* * * * *' },
         targets: [{ name: 'pbx', host: 'pbx.acme.example', port: 5060, transport: 'udp', keepalive: 'options' }],
       });
       expect((await store.listAgents(site!.id)).map((agent) => agent.id)).toEqual(['desk-1']);

@@ -51,7 +51,8 @@ const store = await openRelationalStore({ dataDir, ...(databaseUrl ? { databaseU
 const { site, token } = await store.createSite('acme-hq', 'acme');
 await store.recordAgentHello(site.id, { agentId: 'desk-1', hostname: 'desk-1.acme.lan', version: '0.1.0' });
 await store.setSiteTargets(site.id, [{ name: 'pbx', host: 'pbx.acme.example', port: 5060, transport: 'udp', keepalive: 'options' }]);
-await store.setSiteSchedule(site.id, { sipAlg: '*/5 * * * *', stunMapping: '0 */5 * * * *', natBehavior: '0 3 * * *', bindingLifetime: '', keepalive: '* * * * *' });
+// That release's schedule had no rtpPath (added later): the old store code takes it as it was.
+await store.setSiteSchedule(site.id, { sipAlg: '*/5 * * * *', stunMapping: '0 */5 * * * *', natBehavior: '0 3 * * *', bindingLifetime: '', keepalive: '* * * * *' } as never);
 await store.markResultsSeen(site.id, ['11111111-1111-4111-8111-111111111111']);
 await store.createSite('globex-branch', 'globex');
 await store.close();
