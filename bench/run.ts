@@ -9,6 +9,8 @@ import { benchBindingLifetime } from './binding-lifetime.js';
 import { benchIngest } from './ingest.js';
 import { benchAgentFootprint } from './agent-footprint.js';
 import { benchAgentSoak } from './agent-soak.js';
+import { benchDashboardFleet } from './dashboard-fleet.js';
+import { benchDashboardLive } from './dashboard-live.js';
 import { benchAlerting } from './alerting.js';
 import { benchReflection } from './reflection.js';
 import { benchIngestBounds } from './ingest-bounds.js';
@@ -22,6 +24,8 @@ const BENCHES: Record<string, () => Promise<BenchFigure[]>> = {
   ingest: benchIngest,
   'agent-footprint': benchAgentFootprint,
   'agent-soak': benchAgentSoak,
+  'dashboard-fleet': benchDashboardFleet,
+  'dashboard-live': benchDashboardLive,
   alerting: benchAlerting,
   reflection: benchReflection,
   'ingest-bounds': benchIngestBounds,

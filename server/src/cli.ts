@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, parseServerConfig, type ServerConfig } from './config.js';
 import { startServer, StartupError } from './server.js';
 import { siteCommand, SITE_USAGE } from './commands/site.js';
+import { userCommand, USER_USAGE } from './commands/user.js';
 import { alertsCommand, ALERTS_USAGE } from './commands/alerts.js';
 import { silenceCommand, SILENCE_USAGE } from './commands/silence.js';
 import { ruleCommand, RULE_USAGE } from './commands/rule.js';
@@ -20,6 +21,7 @@ const USAGE = `usage: algwatch-server [serve|local] [--config FILE] [--bind ADDR
                        [--notify-attempts N] [--metrics-port N] [--metrics-bind ADDR] [--metrics-token TOKEN] [--debug]
        (every flag also as ALGWATCH_* variable and as a key of the --config file; flags win over variables over the file)
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${USER_USAGE.replace(/^usage: /, "")}
        algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}
        algwatch-server ${ALERTS_USAGE.replace(/^usage: /, "")}
        algwatch-server ${SILENCE_USAGE.replace(/^usage: /, "")}
@@ -27,7 +29,7 @@ const USAGE = `usage: algwatch-server [serve|local] [--config FILE] [--bind ADDR
        algwatch-server ${BACKUP_USAGE.replace(/^usage: /, "")}`;
 
 /** The store commands: each takes --data-dir / --database-url, defaulting to ALGWATCH_* variables. */
-const STORE_COMMANDS = { site: siteCommand, alerts: alertsCommand, silence: silenceCommand, rule: ruleCommand } as const;
+const STORE_COMMANDS = { site: siteCommand, user: userCommand, alerts: alertsCommand, silence: silenceCommand, rule: ruleCommand } as const;
 
 /** main runs the CLI and resolves to an exit code (undefined while the server keeps running). */
 export async function main(argv: string[]): Promise<number | undefined> {

@@ -45,6 +45,10 @@ const serverConfigSchema = z.object({
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   publicHost: z.string().optional(),
+  redisUrl: z
+    .string()
+    .refine((value) => /^rediss?:\/\/\S+$/.test(value), 'must be a redis:// URL, e.g. redis://127.0.0.1:6379')
+    .optional(),
   sipMaxConnections: z
     .string()
     .refine((value) => /^\d{1,6}$/.test(value) && Number(value) >= 1 && Number(value) <= 100_000, 'must be a number of connections from 1 to 100000')
@@ -67,6 +71,8 @@ const serverConfigSchema = z.object({
   publicUrl: z
     .string()
     .refine((value) => /^https?:\/\/[^/\s]+(\/\S*)?$/.test(value), 'must be an http:// or https:// URL, e.g. https://algwatch.msp.example')
+    // Without its trailing slash: links and the agent command append paths to it.
+    .transform((value) => value.replace(/\/+$/, ''))
     .optional(),
   agentOfflineAfterMs: duration.refine((ms) => ms >= 1_000, 'must be at least 1s'),
   alertGroupWaitMs: duration,
@@ -98,6 +104,7 @@ const OPTIONS = {
   tlsCert: { flag: 'tls-cert', env: 'ALGWATCH_TLS_CERT', default: undefined },
   tlsKey: { flag: 'tls-key', env: 'ALGWATCH_TLS_KEY', default: undefined },
   publicHost: { flag: 'public-host', env: 'ALGWATCH_PUBLIC_HOST', default: undefined },
+  redisUrl: { flag: 'redis-url', env: 'ALGWATCH_REDIS_URL', default: undefined },
   sipMaxConnections: { flag: 'sip-max-connections', env: 'ALGWATCH_SIP_MAX_CONNECTIONS', default: '1024' },
   siteResultsPerSecond: { flag: 'site-results-per-second', env: 'ALGWATCH_SITE_RESULTS_PER_SECOND', default: '100' },
   siteMbPerDay: { flag: 'site-mb-per-day', env: 'ALGWATCH_SITE_MB_PER_DAY', default: '500' },

@@ -9,6 +9,9 @@ import { AGENT_NAMESPACE, PROTOCOL_VERSION, type AgentToServerEvents, type Serve
 import { parseServerConfig } from './config.js';
 import { startServer, type RunningServer } from './server.js';
 import { siteCommand } from './commands/site.js';
+import { UserStore } from './auth/user-store.js';
+import type { Fleet } from '@algwatch/protocol/dashboard';
+import { logIn } from '../../test/helpers/dashboard-session.js';
 
 describe('the composed server', () => {
   let dataDir: string;
@@ -56,7 +59,7 @@ describe('the composed server', () => {
     expect(await runNow).toEqual({ probes: ['stun-mapping', 'sip-alg'] });
   }, 15_000);
 
-  it('shows a stored result on the status page, HTML-escaped', async () => {
+  it('shows a stored result in the fleet to a logged-in user only', async () => {
     const startedAt = Date.now();
     const ack = await agent.timeout(5_000).emitWithAck('results', {
       results: [
@@ -79,9 +82,12 @@ describe('the composed server', () => {
       ],
     });
     expect(ack).toMatchObject({ ok: true });
-    const page = await (await fetch(`${base}/`)).text();
-    expect(page).toContain('<td>branch-1</td>');
-    expect(page).toContain('sip-alg/udp → pbx&lt;script&gt;: SIP ALG DETECTED (Via,Contact)');
-    expect(page).not.toContain('<script>');
+    expect((await fetch(`${base}/api/fleet`)).status).toBe(401);
+    const { password } = await new UserStore(server.relational.db).addUser({ name: 'tech', role: 'technician' });
+    const session = await logIn(base, 'tech', password);
+    const fleet = (await (await fetch(`${base}/api/fleet`, { headers: { cookie: session.cookie } })).json()) as Fleet;
+    expect(fleet.rows).toEqual([
+      expect.objectContaining({ tenant: 'acme', site: 'branch-1', agentsOnline: 1, sipAlg: { udp: 'detected', tcp: null, tls: null }, state: 'critical' }),
+    ]);
   });
 });

@@ -29,10 +29,11 @@ import type { AlertDispatcher } from './alerting/dispatch.js';
 import { channelsDispatcher } from './alerting/channels-dispatcher.js';
 import { defaultSmtpFrom } from './alerting/notifiers/email.js';
 import { watchSiteConfigChanges } from './ingest/config-push.js';
+import { attachDashboard, type Dashboard } from './web/dashboard.js';
+import type { LoginThrottleOptions } from './web/login-throttle.js';
 import { watchTokenRevocations } from './ingest/revocation-watch.js';
 import { guardHandshakes } from './ingest/handshake-guard.js';
 import { DEFAULT_SITE_QUOTA } from './ingest/site-quota.js';
-import { StatusBoard } from './web/status-board.js';
 import { AGENT_NAMESPACE } from '@algwatch/protocol/events';
 import { InfluxTimeSeriesStore } from './storage/influx-store.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -63,6 +64,12 @@ export interface RunningServer {
 export interface StartServerHooks {
   /** Called with every newly stored batch of results (the same batches `results` publishes). */
   onResults?: ResultsFanOut;
+  /** Login throttling other than the default (tests). */
+  loginThrottle?: LoginThrottleOptions;
+  /** The Redis channel of dashboard updates other than the default (tests sharing one Redis). */
+  relayChannel?: string;
+  /** How often open dashboard sockets' sessions are checked again (default 60 s; tests). */
+  sessionRecheckMs?: number;
   /** Where alert notifications go; default: the tenant's notification channels. */
   dispatcher?: AlertDispatcher;
   /** false runs without the alert engine (the ingest bench's baseline); default true. */
@@ -191,29 +198,14 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       closers.push(async () => stopping.abort());
     }
 
-    const board = new StatusBoard();
+
+    // Every HTTP request but socket.io's goes to the dashboard's dispatcher, which admits only
+    // /healthz and the login form without a session (web/http-app.ts).
+    let dashboard: Dashboard | undefined;
     const http = createServer((req, res) => {
-      if (req.method === 'GET' && (req.url === '/' || req.url === '/status')) {
-        board.renderPage(relational).then(
-          (page) => {
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-            res.end(page);
-          },
-          (err: Error) => {
-            log.warn({ err: err.message }, 'status page failed');
-            res.writeHead(503, { 'content-type': 'text/plain' });
-            res.end('status unavailable: the database does not answer\n');
-          },
-        );
-        return;
-      }
-      if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'ok', version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
+      if (dashboard) return dashboard.handler(req, res);
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('starting\n');
     });
     const io = new SocketIoServer(http, { ...AGENT_SERVER_OPTIONS, serveClient: false });
     let handshakeRefusalLogged = false;
@@ -239,10 +231,31 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       onBatchIngested: metrics.observeBatch,
       onResults: (site, stored, agentId) => {
         metrics.recordResults(stored);
-        board.record(site, stored);
         results.publish({ site, agentId, results: stored });
       },
     });
+    dashboard = await attachDashboard({
+      io,
+      handshakes,
+      relational,
+      timeSeries,
+      log,
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      ...(hooks.loginThrottle ? { loginThrottle: hooks.loginThrottle } : {}),
+      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      ...(hooks.relayChannel ? { relayChannel: hooks.relayChannel } : {}),
+      ...(hooks.sessionRecheckMs ? { sessionRecheckMs: hooks.sessionRecheckMs } : {}),
+      version: SERVER_VERSION,
+      health: () => ({ version: SERVER_VERSION, sip: sip.ports, stun: stun.sockets, stats: { stun: stun.stats() } }),
+      runNow: (siteId, probes) => agents.runNow(siteId, probes),
+      pushConfig: (siteId) => agents.pushConfig(siteId),
+      disconnectSite: (siteId) => agents.disconnectSite(siteId),
+    }).catch((err: Error) => {
+      throw new StartupError(err.message);
+    });
+    const dashboardReady = dashboard;
+    results.subscribe((batch) => dashboardReady.onResults(batch.site, batch.results));
+    closers.push(async () => dashboard?.close());
     const configWatch = watchSiteConfigChanges(relational, agents, log);
     closers.push(async () => configWatch.stop());
     const revocationWatch = watchTokenRevocations(relational, agents, log);

@@ -17,3 +17,26 @@ describe('launcherNodeFlags', () => {
     expect(launcherNodeFlags('// no shebang\n')).toEqual([]);
   });
 });
+
+describe('localAdminLogin', () => {
+  it('creates the admin on first start and prints the same working password on the next', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openRelationalStore } = await import('../relational/open.js');
+    const { UserStore } = await import('../auth/user-store.js');
+    const { localAdminLogin } = await import('./local.js');
+    const dataDir = await mkdtemp(join(tmpdir(), 'algwatch-local-'));
+    const store = await openRelationalStore({ dataDir });
+    try {
+      const first = await localAdminLogin(store, dataDir);
+      expect(first.name).toBe('admin');
+      expect(await localAdminLogin(store, dataDir)).toEqual(first);
+      const user = await new UserStore(store.db).checkPassword('admin', first.password);
+      expect(user?.role).toBe('admin');
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,23 +13,27 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
 import type { RelationalStore } from '../relational/relational-store.js';
 import { startServer } from '../server.js';
+import { UserStore } from '../auth/user-store.js';
 
 const LOCAL_SITE = 'this-machine';
+const LOCAL_ADMIN = 'admin';
 const AGENT_BIN = fileURLToPath(new URL('../../../agent/bin/algwatch-agent.js', import.meta.url));
 
 /** runLocal starts everything and resolves once it is up; Ctrl-C stops the agent, then the server. */
 export async function runLocal(config: ServerConfig, log: Logger): Promise<void> {
   const server = await startServer(config, log);
   const token = await localSiteToken(server.relational, config.dataDir);
+  const admin = await localAdminLogin(server.relational, config.dataDir);
   const serverUrl = `http://${config.httpBind === '0.0.0.0' ? '127.0.0.1' : config.httpBind}:${server.httpPort}`;
   const agent = startLocalAgent(serverUrl, token, join(config.dataDir, 'local-agent'));
   process.stderr.write(
     `\nalgwatch is running on this machine\n` +
-      `  status page (dashboard):  ${serverUrl}/\n` +
+      `  dashboard:                ${serverUrl}/  (log in as ${admin.name}, password ${admin.password})\n` +
       `  agents connect to:        ${serverUrl}  (health: ${serverUrl}/healthz)\n` +
       `  site:    ${LOCAL_SITE}, with a local agent probing the reflector on ${config.bind}\n` +
       `  data:    ${config.dataDir}\n` +
       `  enroll a real site:  npx algwatch-server site add SITE-NAME --tenant CLIENT\n` +
+      `  add a login:         npx algwatch-server user add NAME --role technician --tenants CLIENT\n` +
       `  check a site once:   npx algwatch-agent check --server ${config.bind}${checkPortFlags({ sip: server.sip.ports.udp, tls: server.sip.ports.tls, stun: server.stun.sockets[0]?.port ?? config.stunPort })}\n` +
       `Ctrl-C stops it.\n\n`,
   );
@@ -66,6 +70,24 @@ async function localSiteToken(relational: RelationalStore, dataDir: string): Pro
   await mkdir(dataDir, { recursive: true });
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
   return token;
+}
+
+/**
+ * localAdminLogin returns the login of this machine's admin, creating user `admin` on first start.
+ * Its password is kept in the data dir (mode 0600, like the agent token) so every `npm start`
+ * can print it; a real server creates users with `algwatch-server user add` instead.
+ */
+export async function localAdminLogin(relational: RelationalStore, dataDir: string): Promise<{ name: string; password: string }> {
+  const users = new UserStore(relational.db);
+  const passwordFile = join(dataDir, 'local-admin.password');
+  const saved = (await readFile(passwordFile, 'utf8').catch(() => '')).trim();
+  if (saved && (await users.checkPassword(LOCAL_ADMIN, saved))) return { name: LOCAL_ADMIN, password: saved };
+  // No saved password that works: (re)create the admin, whose old password nobody can read back.
+  if ((await users.listUsers()).some((user) => user.name === LOCAL_ADMIN)) await users.removeUser(LOCAL_ADMIN);
+  const { password } = await users.addUser({ name: LOCAL_ADMIN, role: 'admin' });
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  return { name: LOCAL_ADMIN, password };
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 import { openRelationalStore } from '../relational/open.js';
 import type { RelationalStore, Site } from '../relational/relational-store.js';
 import { createSqliteTestDatabase, type TestDatabase } from '../relational/test-databases.js';
-import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
+import type { RangeQuery, StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
 import { watchTokenRevocations } from './revocation-watch.js';
 import { ROOT_NAMESPACE_REFUSED } from './handshake-guard.js';
 import { AGENT_SERVER_OPTIONS, attachAgentGateway, type AgentGateway, type AgentGatewayDeps } from './agent-gateway.js';
@@ -38,6 +38,12 @@ class MemorySeriesStore implements TimeSeriesStore {
       const tags = Object.entries(point.tags).sort(([a], [b]) => a.localeCompare(b));
       this.points.set(JSON.stringify([point.measurement, tags, point.timestampMs]), point);
     }
+  }
+  async query(measurement: StoredPoint['measurement'], query: RangeQuery): Promise<StoredPoint[]> {
+    return [...this.points.values()]
+      .filter((p) => p.measurement === measurement && p.timestampMs >= query.fromMs && p.timestampMs < query.toMs)
+      .filter((p) => Object.entries({ ...query.filter, ...(query.site ? { site: query.site } : {}) }).every(([tag, value]) => p.tags[tag] === value))
+      .sort((a, b) => a.timestampMs - b.timestampMs);
   }
   async close(): Promise<void> {}
 }

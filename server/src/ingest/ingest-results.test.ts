@@ -5,7 +5,7 @@ import type { ProbeResultMessage } from '@algwatch/protocol/events';
 import { openRelationalStore } from '../relational/open.js';
 import type { RelationalStore, Site } from '../relational/relational-store.js';
 import { createSqliteTestDatabase, type TestDatabase } from '../relational/test-databases.js';
-import type { StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
+import type { RangeQuery, StoredPoint, TimeSeriesStore } from '../storage/time-series.js';
 import { STORAGE_UNAVAILABLE, ingestResults, type IngestDeps } from './ingest-results.js';
 
 /** An in-memory TimeSeriesStore whose disk can be made "full" (write rejects, nothing kept). */
@@ -15,6 +15,12 @@ class FlakySeriesStore implements TimeSeriesStore {
   async write(points: StoredPoint[]): Promise<void> {
     if (this.full) throw new Error('ENOSPC: no space left on device');
     this.points.push(...points);
+  }
+  async query(measurement: StoredPoint['measurement'], query: RangeQuery): Promise<StoredPoint[]> {
+    return [...this.points]
+      .filter((p) => p.measurement === measurement && p.timestampMs >= query.fromMs && p.timestampMs < query.toMs)
+      .filter((p) => Object.entries({ ...query.filter, ...(query.site ? { site: query.site } : {}) }).every(([tag, value]) => p.tags[tag] === value))
+      .sort((a, b) => a.timestampMs - b.timestampMs);
   }
   async close(): Promise<void> {}
 }

@@ -96,6 +96,41 @@ const runNowRequests: Migration = {
   },
 };
 
+// Dashboard logins: users (role, the tenants they are limited to) and their sessions. A session row
+// holds only the hash of the cookie's secret, so a leaked database does not log anyone in. And the
+// dashboard's acknowledgements of alerts.
+const usersSessions: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('name', 'text', (col) => col.notNull().unique())
+      .addColumn('password_hash', 'text', (col) => col.notNull())
+      .addColumn('role', 'text', (col) => col.notNull())
+      .addColumn('tenants', 'text')
+      .addColumn('created_at', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema
+      .createTable('sessions')
+      .addColumn('id_hash', 'text', (col) => col.primaryKey())
+      .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('csrf_token', 'text', (col) => col.notNull())
+      .addColumn('created_at', 'text', (col) => col.notNull())
+      .addColumn('expires_at', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema.createIndex('sessions_user_idx').on('sessions').column('user_id').execute();
+    await db.schema.createIndex('sessions_expires_idx').on('sessions').column('expires_at').execute();
+    // A user's "I am on it" for a firing alert, by the alert's fingerprint; it holds for the episode
+    // it was given in (an alert firing again after it resolved is not acknowledged).
+    await db.schema
+      .createTable('alert_acks')
+      .addColumn('fingerprint', 'text', (col) => col.primaryKey())
+      .addColumn('acked_by', 'text', (col) => col.notNull())
+      .addColumn('acked_at', 'text', (col) => col.notNull())
+      .execute();
+  },
+};
+
 // Alerting: one row per alert fingerprint (its state survives restarts and is shared by servers on
 // one PostgreSQL), the history of state changes, the notification log whose primary key makes each
 // notification claimable once across processes, silences, and per-tenant/per-site rule overrides.
@@ -231,6 +266,7 @@ export const relationalMigrations: MigrationProvider = {
       '0003_run_now_requests': runNowRequests,
       '0004_alerting': alerting,
       '0005_notification_channels': notificationChannels,
+      '0006_users_sessions': usersSessions,
       '0007_result_fingerprints': resultFingerprints,
     }),
 };

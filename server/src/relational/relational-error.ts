@@ -7,7 +7,10 @@ export type RelationalErrorCode =
   | 'DATABASE_UNREACHABLE'
   | 'UNSUPPORTED_DATABASE_URL'
   | 'MIGRATION_FAILED'
-  | 'DATA_DIR_UNWRITABLE';
+  | 'DATA_DIR_UNWRITABLE'
+  | 'USER_EXISTS'
+  | 'USER_NOT_FOUND'
+  | 'INVALID_USER';
 
 /** RelationalError is thrown for expected failures (bad names, unknown sites, no database). */
 export class RelationalError extends Error {

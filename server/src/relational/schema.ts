@@ -70,6 +70,37 @@ export interface SiteScheduleTable {
   schedule: string;
 }
 
+export interface UsersTable {
+  id: string;
+  /** The login name; unique across the server. */
+  name: string;
+  /** `scrypt$N$r$p$<salt b64url>$<hash b64url>` (see auth/password.ts). */
+  password_hash: string;
+  /** 'admin' | 'technician' | 'viewer'. */
+  role: string;
+  /** JSON array of tenant names the user is limited to; null means every tenant. */
+  tenants: string | null;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  /** Hex SHA-256 of the session cookie's secret; the secret itself is never stored. */
+  id_hash: string;
+  user_id: string;
+  /** The token state-changing requests must echo (header x-csrf-token). */
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AlertAcksTable {
+  /** The alert's fingerprint (alerting's `alerts.fingerprint`). */
+  fingerprint: string;
+  /** The user's name. */
+  acked_by: string;
+  acked_at: string;
+}
+
 /** One alert per fingerprint (rule + site + target + transport); times ISO, lists and memory JSON. */
 export interface AlertsTable {
   fingerprint: string;
@@ -185,6 +216,9 @@ export interface RelationalDatabase {
   site_targets: SiteTargetsTable;
   site_schedule: SiteScheduleTable;
   run_now_requests: RunNowRequestsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  alert_acks: AlertAcksTable;
   notification_channels: NotificationChannelsTable;
   notification_threads: NotificationThreadsTable;
 }

@@ -248,3 +248,24 @@ describe('writeDirect', () => {
     expect(await countPoints(database, 'crlf_keepalive', 'rtt_ms')).toBe(1200);
   });
 });
+
+describe('TimeSeriesStore.query on InfluxDB', () => {
+  it('returns one tenant`s site`s points in the time range, oldest first, with tag values taken literally', async () => {
+    const store = await (await openStore()).store;
+    const at = Date.now() - 60_000;
+    const point = (tenant: string, site: string, offset: number, rtt: number): StoredPoint => ({
+      measurement: 'crlf_keepalive',
+      tags: { tenant, site, agent: 'a1', target: 'pbx', transport: 'tcp', result: 'ok' },
+      fields: { rtt_ms: rtt, pong: true },
+      timestampMs: at + offset,
+    });
+    await store.write([point('acme', "o'hare", 2000, 12.5), point('acme', "o'hare", 1000, 11), point('globex', "o'hare", 1500, 99), point('acme', "o'hare", 9000, 50)]);
+    await eventually(async () => (await countPoints((store as InfluxTimeSeriesStore).target.database, 'crlf_keepalive', 'rtt_ms')) === 4, 'points written');
+    const points = await store.query('crlf_keepalive', { filter: { tenant: 'acme', site: "o'hare" }, fromMs: at, toMs: at + 5000 });
+    expect(points.map((p) => [p.timestampMs - at, p.fields.rtt_ms, p.fields.pong, p.tags.tenant])).toEqual([
+      [1000, 11, true, 'acme'],
+      [2000, 12.5, true, 'acme'],
+    ]);
+    await expect(store.query('crlf_keepalive', { filter: { nope: 'x' }, fromMs: at, toMs: at + 1 })).rejects.toThrow('crlf_keepalive has no tag nope');
+  });
+});

@@ -16,7 +16,9 @@ import { createInfluxClient, ensureInfluxSchema, RAW_RETENTION, type InfluxTarge
 import { storedPointProblem } from './point-check.js';
 import { PointBatcher } from './point-batcher.js';
 import { Spool } from './spool.js';
-import type { StoredPoint, TimeSeriesStore } from './time-series.js';
+import type { RangeQuery, StoredPoint, TimeSeriesStore } from './time-series.js';
+import { fieldTypes, seriesTags } from './point-check.js';
+import type { MeasurementName } from '@algwatch/protocol/measurements';
 
 export interface InfluxStoreOptions {
   /** `http(s)://[user:pass@]HOST:PORT/DATABASE` */
@@ -114,6 +116,39 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       else valid.push(point);
     }
     await this.batcher.add(valid);
+  }
+
+  /**
+   * query reads raw points (the 30-day policy) of one measurement in [fromMs, toMs) whose tags
+   * match, oldest first. Tag names are checked against the schema; values are InfluxQL-escaped.
+   */
+  async query(measurement: MeasurementName, query: RangeQuery): Promise<StoredPoint[]> {
+    const tags = seriesTags(measurement);
+    const filter = query.site === undefined ? { ...query.filter } : { ...query.filter, site: query.site };
+    const conditions = [`time >= ${Math.trunc(query.fromMs)}ms`, `time < ${Math.trunc(query.toMs)}ms`];
+    for (const [tag, value] of Object.entries(filter)) {
+      if (!tags.includes(tag)) throw new Error(`${measurement} has no tag ${tag}: use one of ${tags.join(', ')}`);
+      conditions.push(`"${tag}" = '${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
+    }
+    const influxql = `SELECT * FROM "${RAW_RETENTION.name}"."${measurement}" WHERE ${conditions.join(' AND ')} ORDER BY time ASC LIMIT ${Math.trunc(query.limit ?? 10_000)}`;
+    const raw = (await this.influx.queryRaw(influxql, { database: this.target.database, precision: 'ms' })) as {
+      results: Array<{ error?: string; series?: Array<{ columns: string[]; values: unknown[][] }> }>;
+    };
+    const result = raw.results[0];
+    if (result?.error) throw new Error(`InfluxDB query failed: ${result.error}`);
+    const fields = fieldTypes(measurement);
+    return (result?.series ?? []).flatMap((series) =>
+      series.values.map((row) => {
+        const point: StoredPoint = { measurement, tags: {}, fields: {}, timestampMs: Number(row[0]) };
+        series.columns.forEach((column, index) => {
+          const value = row[index];
+          if (index === 0 || value === null || value === undefined) return;
+          if (tags.includes(column)) point.tags[column] = String(value);
+          else if (fields[column] !== undefined && (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string')) point.fields[column] = value;
+        });
+        return point;
+      }),
+    );
   }
 
   /** close writes what is buffered (to InfluxDB or the spool), stops the drainer and closes the spool. */

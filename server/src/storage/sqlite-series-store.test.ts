@@ -130,3 +130,23 @@ describe('SqliteTimeSeriesStore', () => {
     await expect(store.write(big)).rejects.toThrow(/^cannot keep 3000 points: disk full \(SQLITE_FULL\) at \S+$/);
   });
 });
+
+describe('TimeSeriesStore.query on SQLite', () => {
+  it('returns one tenant`s site`s points in the time range, oldest first, with tag values taken literally', async () => {
+    const store = await openStore();
+    const at = Date.now() - 60_000;
+    const point = (tenant: string, site: string, offset: number, rtt: number): StoredPoint => ({
+      measurement: 'crlf_keepalive',
+      tags: { tenant, site, agent: 'a1', target: 'pbx', transport: 'tcp', result: 'ok' },
+      fields: { rtt_ms: rtt, pong: true },
+      timestampMs: at + offset,
+    });
+    await store.write([point('acme', "o'hare", 2000, 12.5), point('acme', "o'hare", 1000, 11), point('globex', "o'hare", 1500, 99), point('acme', "o'hare", 9000, 50)]);
+    const points = await store.query('crlf_keepalive', { filter: { tenant: 'acme', site: "o'hare" }, fromMs: at, toMs: at + 5000 });
+    expect(points.map((p) => [p.timestampMs - at, p.fields.rtt_ms, p.fields.pong, p.tags.tenant])).toEqual([
+      [1000, 11, true, 'acme'],
+      [2000, 12.5, true, 'acme'],
+    ]);
+    await expect(store.query('crlf_keepalive', { filter: { nope: 'x' }, fromMs: at, toMs: at + 1 })).rejects.toThrow('crlf_keepalive has no tag nope');
+  });
+});

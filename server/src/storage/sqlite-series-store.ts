@@ -16,7 +16,7 @@ import { pino, type Logger } from 'pino';
 import { MEASUREMENT_NAMES, type FieldType, type MeasurementName } from '@algwatch/protocol/measurements';
 import { fieldTypes, seriesTags, storedPointProblem } from './point-check.js';
 import { PointBatcher } from './point-batcher.js';
-import type { StoredPoint, TimeSeriesStore } from './time-series.js';
+import type { RangeQuery, StoredPoint, TagFilter, TimeSeriesStore } from './time-series.js';
 
 export interface SqliteSeriesStoreOptions {
   dataDir: string;
@@ -27,20 +27,7 @@ export interface SqliteSeriesStoreOptions {
   flushIntervalMs?: number;
 }
 
-/** TagFilter selects series by tag values, e.g. `{ site: 'site-a', target: 'reflector' }`. */
-export type TagFilter = Readonly<Record<string, string>>;
-
-export interface RangeQuery {
-  site?: string;
-  /** More tags to match, like TagFilter. */
-  filter?: TagFilter;
-  /** Inclusive start, milliseconds since the epoch. */
-  fromMs: number;
-  /** Exclusive end. */
-  toMs: number;
-  /** Most points returned (oldest first); default 10,000. */
-  limit?: number;
-}
+export type { RangeQuery, TagFilter };
 
 const SQL_TYPES: Record<FieldType, string> = { float: 'REAL', integer: 'INTEGER', boolean: 'INTEGER', string: 'TEXT' };
 
@@ -122,6 +109,11 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
       .prepare(sql)
       .all(query.fromMs, query.toMs, ...values, query.limit ?? 10_000)
       .map((row) => fromRow(measurement, row as Row));
+  }
+
+  /** query is range() behind the TimeSeriesStore interface. */
+  async query(measurement: MeasurementName, query: RangeQuery): Promise<StoredPoint[]> {
+    return this.range(measurement, query);
   }
 
   /** close commits what is buffered and closes the file. */
