@@ -1,8 +1,8 @@
 /**
  * The rtp-path probe in the product: the real agent daemon in the lan namespace, behind plain
  * masquerade, runs it on the schedule the server hands out; the real server stores the result, and
- * its status page shows the catalogue's finding (one-way audio unless the far end latches, with the
- * private SDP address named).
+ * its dashboard (logged in, as a technician would) shows the catalogue's finding (one-way audio unless
+ * the far end latches, with the private SDP address named).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRelationalStore } from '../../server/src/relational/open.js';
-import type { ManagedProcess } from '../helpers/process.js';
+import { runCommand, type ManagedProcess } from '../helpers/process.js';
 import { requireNetns } from '../testbed/netns-gate.js';
 import { TESTBED_ADDRESSES as A, useTopology } from '../testbed/topology.js';
 import { assertBuilt } from './algwatch-processes.js';
@@ -26,6 +26,7 @@ describe.runIf(netns)('the agent daemon runs rtp-path on its schedule through pl
   let agentDataDir = '';
   let server: ManagedProcess | undefined;
   let agent: ManagedProcess | undefined;
+  let password = '';
 
   beforeAll(async () => {
     assertBuilt();
@@ -36,6 +37,9 @@ describe.runIf(netns)('the agent daemon runs rtp-path on its schedule through pl
     // Only the test call, every 10 s (node-cron's seconds field).
     await store.setSiteSchedule(created.site.id, { sipAlg: '', stunMapping: '', natBehavior: '', bindingLifetime: '', keepalive: '', rtpPath: '*/10 * * * * *' });
     await store.close();
+    const added = await runCommand(process.execPath, [SERVER_BIN, 'user', 'add', 'tech', '--role', 'technician', '--tenants', 'acme', '--data-dir', serverDataDir]);
+    expect(added.code, added.stderr).toBe(0);
+    password = added.stdout.trim().split('\n').at(-1)!;
     server = topology().spawn('wan', process.execPath, [SERVER_BIN, '--bind', A.server, '--alt-address', A.serverAlt, '--data-dir', serverDataDir]);
     await server.waitForOutput(/algwatch server listening/, 20_000);
     agent = topology().spawn('lan', process.execPath, [AGENT_BIN, 'run', '--server', `http://${A.server}:8080`, '--data-dir', agentDataDir], {
@@ -49,16 +53,22 @@ describe.runIf(netns)('the agent daemon runs rtp-path on its schedule through pl
     await Promise.all([serverDataDir, agentDataDir].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it('shows the one-way finding with its cause on the server\'s status page', async () => {
+  it('shows the one-way finding with its cause on the dashboard', async () => {
+    const base = `http://${A.server}:8080`;
+    const jar = join(serverDataDir, 'cookies.txt');
+    const curl = async (args: string[]) => (await topology().exec('wan', 'curl', ['-s', '-b', jar, '-c', jar, ...args])).stdout;
+    // Log in through the form as a browser would: its hidden CSRF token, then the session cookie.
+    const form = await curl([`${base}/login`]);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
+    await curl(['-H', `origin: ${base}`, '--data-urlencode', 'username=tech', '--data-urlencode', `password=${password}`, '--data-urlencode', `csrf=${csrf}`, '--data-urlencode', 'next=/', `${base}/login`]);
     const deadline = Date.now() + 45_000;
-    let page = '';
+    let problems: string[] = [];
     while (Date.now() < deadline) {
-      const fetched = await topology().exec('wan', 'curl', ['-s', `http://${A.server}:8080/`]);
-      page = fetched.stdout;
-      if (page.includes('One-way audio')) break;
+      const fleet = JSON.parse((await curl([`${base}/api/fleet`])) || '{}') as { rows?: Array<{ site: string; problems: string[] }> };
+      problems = fleet.rows?.find((row) => row.site === 'branch')?.problems ?? [];
+      if (problems.some((problem) => problem.includes('the SDP carries'))) break;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
-    expect(page).toContain('WARNING: One-way audio unless the far end latches (symmetric RTP)');
-    expect(page).toContain(`the SDP carries ${A.agent} but media comes from ${A.routerWan}`);
+    expect(problems.join('\n')).toContain(`the SDP carries ${A.agent} but media comes from ${A.routerWan}`);
   }, 60_000);
 });
