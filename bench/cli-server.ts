@@ -75,7 +75,7 @@ export async function startCliServer(dataDir: string): Promise<CliServer> {
   const tlsPort = await freePort(bind, { tcp: true, udp: false });
   const stunPort = await freePort(bind, { tcp: false, udp: true }, alt);
   const stunAltPort = await freePort(bind, { tcp: false, udp: true }, alt);
-  const args = [SERVER_BIN, 'serve', '--bind', bind, '--alt-address', alt, '--http-port', '0', '--data-dir', dataDir];
+  const args = [SERVER_BIN, 'serve', '--bind', bind, '--alt-address', alt, '--http-port', '0', '--metrics-port', '0', '--data-dir', dataDir];
   args.push('--sip-port', String(sipPort), '--tls-port', String(tlsPort), '--stun-port', String(stunPort), '--stun-alt-port', String(stunAltPort));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: withoutAlgwatchVariables() });
   const output: string[] = [];

@@ -39,7 +39,7 @@ const webhookDispatcher: AlertDispatcher | undefined = webhook
     }
   : undefined;
 const config = parseServerConfig(
-  ['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--data-dir', dataDir, '--influx-url', influxUrl,
+  ['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', dataDir, '--influx-url', influxUrl,
     // The flood sends ~800 results/s per site, far past the per-site quota that protects a real
     // server: lifted here so the figure is ingest's own throughput.
     '--site-results-per-second', '1000000', '--site-mb-per-day', '1000000', ...serverFlags],

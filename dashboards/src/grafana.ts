@@ -3,6 +3,8 @@
  * dashboards use, typed by hand: plain objects serialise to exactly the JSON Grafana provisions,
  * with no SDK between the source and the file. `@grafana/grafana-foundation-sdk` was left out on
  * purpose: it has no InfluxQL target type, so the part that matters here would be ours anyway.
+ * test/grafana-schema-types.test.ts holds these types to Grafana's published ones (`@grafana/schema`):
+ * a key or value Grafana's dashboard and panel models do not know fails the type check.
  */
 
 /** DATASOURCE is the provisioned InfluxDB datasource (dashboards/provisioning/datasources/algwatch.yml). */
@@ -91,7 +93,6 @@ export interface QueryVariable {
   label: string;
   datasource: DatasourceRef;
   query: string;
-  definition: string;
   /** 1: on dashboard load, 2: on time range change. */
   refresh: 1 | 2;
   multi: boolean;
@@ -99,7 +100,6 @@ export interface QueryVariable {
   sort: 1;
   regex: '';
   hide: 0;
-  current: Record<string, never>;
   options: [];
 }
 
@@ -110,6 +110,9 @@ export interface DashboardLink {
   asDropdown: boolean;
   includeVars: boolean;
   keepTime: boolean;
+  icon: 'external link';
+  targetBlank: boolean;
+  tooltip: string;
 }
 
 export interface Dashboard {

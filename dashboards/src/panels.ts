@@ -63,7 +63,7 @@ export function dashboard(spec: Omit<Dashboard, 'timezone' | 'editable' | 'graph
     time: spec.time,
     templating: spec.templating,
     annotations: { list: [] },
-    links: [{ title: 'algwatch', type: 'dashboards', tags: ['algwatch'], asDropdown: true, includeVars: true, keepTime: true }],
+    links: [{ title: 'algwatch', type: 'dashboards', tags: ['algwatch'], asDropdown: true, includeVars: true, keepTime: true, icon: 'external link', targetBlank: false, tooltip: '' }],
     panels: spec.panels.map((panel, index) => ({ ...panel, id: index + 1 })),
   };
 }
@@ -81,14 +81,12 @@ export function tagVariable(name: 'tenant' | 'site', label: string, options: { m
     label,
     datasource: DATASOURCE,
     query,
-    definition: query,
     refresh: 2,
     multi: options.multi,
     includeAll: options.multi,
     sort: 1,
     regex: '',
     hide: 0,
-    current: {},
     options: [],
   };
 }

@@ -11,19 +11,22 @@ import { alertsCommand, ALERTS_USAGE } from './commands/alerts.js';
 import { silenceCommand, SILENCE_USAGE } from './commands/silence.js';
 import { ruleCommand, RULE_USAGE } from './commands/rule.js';
 import { channelCommand, CHANNEL_USAGE } from './commands/channel.js';
+import { backupCommand, BACKUP_USAGE } from './commands/backup.js';
 
-const USAGE = `usage: algwatch-server [serve|local] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
+const USAGE = `usage: algwatch-server [serve|local] [--config FILE] [--bind ADDR] [--alt-address ADDR] [--sip-port N] [--tls-port N]
                        [--stun-port N] [--stun-alt-port N] [--http-port N] [--data-dir DIR]
                        [--influx-url URL] [--database-url URL] [--tls-cert FILE --tls-key FILE]
                        [--smtp-from ADDR] [--public-url URL] [--agent-offline-after D] [--alert-group-wait D]
                        [--alert-group-interval D] [--alert-repeat-interval D] [--notify-timeout D]
-                       [--notify-attempts N] [--debug]
+                       [--notify-attempts N] [--metrics-port N] [--metrics-bind ADDR] [--metrics-token TOKEN] [--debug]
+       (every flag also as ALGWATCH_* variable and as a key of the --config file; flags win over variables over the file)
        algwatch-server ${SITE_USAGE.replace(/^usage: /, "")}
        algwatch-server ${USER_USAGE.replace(/^usage: /, "")}
        algwatch-server ${CHANNEL_USAGE.replace(/^usage: /, "")}
        algwatch-server ${ALERTS_USAGE.replace(/^usage: /, "")}
        algwatch-server ${SILENCE_USAGE.replace(/^usage: /, "")}
-       algwatch-server ${RULE_USAGE.replace(/^usage: /, "")}`;
+       algwatch-server ${RULE_USAGE.replace(/^usage: /, "")}
+       algwatch-server ${BACKUP_USAGE.replace(/^usage: /, "")}`;
 
 /** The store commands: each takes --data-dir / --database-url, defaulting to ALGWATCH_* variables. */
 const STORE_COMMANDS = { site: siteCommand, user: userCommand, alerts: alertsCommand, silence: silenceCommand, rule: ruleCommand } as const;
@@ -48,6 +51,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       ...(process.env.ALGWATCH_SMTP_FROM ? { smtpFrom: process.env.ALGWATCH_SMTP_FROM } : {}),
     });
   }
+  if (command === 'backup') return backupCommand(rest);
   if (command === 'local') return local(rest);
   if (command === undefined || command === 'serve' || command.startsWith('-')) {
     return serve(command === 'serve' ? rest : argv);

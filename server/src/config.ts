@@ -1,11 +1,13 @@
 /**
- * Server configuration: flags, then `ALGWATCH_*` environment variables, then defaults, parsed by one
- * schema. Every problem is reported at once, one line each, so a technician fixes them in one go.
+ * Server configuration: flags, then `ALGWATCH_*` environment variables, then the config file
+ * (`--config FILE` or ALGWATCH_CONFIG, see config-file.ts), then defaults, parsed by one schema.
+ * Every problem is reported at once, one line each, so a technician fixes them in one go.
  */
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { flagError } from '@algwatch/protocol/cli-flags';
+import { readConfigFile, type ConfigFileSetting } from './config-file.js';
 import { parseDuration } from './alerting/durations.js';
 
 const port = z
@@ -59,6 +61,9 @@ const serverConfigSchema = z.object({
     .string()
     .refine((value) => /^\d{1,7}$/.test(value) && Number(value) >= 1, 'must be a whole number of megabytes from 1')
     .transform(Number),
+  metricsPort: port,
+  metricsBind: z.string().refine((value) => isIP(value) !== 0, 'must be an IP address, e.g. 127.0.0.1'),
+  metricsToken: z.string().min(16, 'must be at least 16 characters (a random secret)').optional(),
   smtpFrom: z
     .string()
     .refine((value) => /^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(value), 'must be an address like algwatch@msp.example or "algwatch <algwatch@msp.example>"')
@@ -103,6 +108,10 @@ const OPTIONS = {
   sipMaxConnections: { flag: 'sip-max-connections', env: 'ALGWATCH_SIP_MAX_CONNECTIONS', default: '1024' },
   siteResultsPerSecond: { flag: 'site-results-per-second', env: 'ALGWATCH_SITE_RESULTS_PER_SECOND', default: '100' },
   siteMbPerDay: { flag: 'site-mb-per-day', env: 'ALGWATCH_SITE_MB_PER_DAY', default: '500' },
+  // Prometheus' registered default port for this kind of exporter; loopback unless told otherwise.
+  metricsPort: { flag: 'metrics-port', env: 'ALGWATCH_METRICS_PORT', default: '9464' },
+  metricsBind: { flag: 'metrics-bind', env: 'ALGWATCH_METRICS_BIND', default: '127.0.0.1' },
+  metricsToken: { flag: 'metrics-token', env: 'ALGWATCH_METRICS_TOKEN', default: undefined },
   smtpFrom: { flag: 'smtp-from', env: 'ALGWATCH_SMTP_FROM', default: undefined },
   publicUrl: { flag: 'public-url', env: 'ALGWATCH_PUBLIC_URL', default: undefined },
   agentOfflineAfterMs: { flag: 'agent-offline-after', env: 'ALGWATCH_AGENT_OFFLINE_AFTER', default: '90s' },
@@ -119,12 +128,23 @@ export class ConfigError extends Error {
   }
 }
 
+/** Every key the config file may hold: each option's flag name, and debug. */
+export const CONFIG_FILE_SETTINGS: readonly ConfigFileSetting[] = [
+  ...Object.values(OPTIONS).map((option) => ({ flag: option.flag, type: 'string' as const })),
+  { flag: 'debug', type: 'boolean' },
+];
+
+function readServerConfigFile(path: string | boolean | undefined): { path: string; values: Record<string, string | boolean>; problems: string[] } {
+  if (typeof path !== 'string') return { path: '', values: {}, problems: [] };
+  return { path, ...readConfigFile(path, CONFIG_FILE_SETTINGS) };
+}
+
 /**
  * parseServerConfig reads argv and env. Throws ConfigError listing every problem (unknown flag,
  * bad value) as one line each; never returns a half-valid config.
  */
 export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const flagSpec: Record<string, { type: 'string' | 'boolean' }> = { debug: { type: 'boolean' } };
+  const flagSpec: Record<string, { type: 'string' | 'boolean' }> = { debug: { type: 'boolean' }, config: { type: 'string' } };
   for (const option of Object.values(OPTIONS)) flagSpec[option.flag] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -132,25 +152,33 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   } catch (err) {
     throw new ConfigError([flagError(err)]);
   }
-  const raw: Record<string, unknown> = { debug: values.debug === true || env.ALGWATCH_DEBUG === '1' };
+  const file = readServerConfigFile(values.config ?? env.ALGWATCH_CONFIG);
+  const raw: Record<string, unknown> = { debug: values.debug === true || env.ALGWATCH_DEBUG === '1' || file.values.debug === true };
+  // Where each value came from, so a bad one is reported where the technician will look for it.
+  const fromFile = new Set<string>();
   for (const [key, option] of Object.entries(OPTIONS)) {
-    raw[key] = values[option.flag] ?? env[option.env] ?? option.default;
+    const given = values[option.flag] ?? env[option.env];
+    if (given === undefined && file.values[option.flag] !== undefined) fromFile.add(key);
+    raw[key] = given ?? file.values[option.flag] ?? option.default;
   }
-  raw.stunAltPort ??= String(Number(raw.stunPort) === 0 ? 0 : Number(raw.stunPort) + 1);
+  // Derived from the STUN port; from a bad one, a stand-in: that --stun-port is reported once, not twice.
+  const stunPort = /^\d{1,5}$/.test(String(raw.stunPort)) ? Number(raw.stunPort) : 0;
+  raw.stunAltPort ??= String(stunPort === 0 ? 0 : stunPort + 1);
   // The HTTP endpoint follows --bind unless told otherwise; a bad --bind is reported once, not twice.
   raw.httpBind ??= isIP(String(raw.bind)) ? raw.bind : '0.0.0.0';
   const parsed = serverConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+  const unpaired = (raw.tlsCert === undefined) !== (raw.tlsKey === undefined);
+  if (!parsed.success || file.problems.length > 0 || unpaired) {
+    throw new ConfigError([
+      ...file.problems,
+      ...(parsed.error?.issues ?? []).map((issue) => {
         const key = String(issue.path[0]) as keyof typeof OPTIONS;
         const option = OPTIONS[key];
-        return option ? `--${option.flag} (${option.env}) ${issue.message}` : issue.message;
+        if (!option) return issue.message;
+        return fromFile.has(key) ? `${file.path}: ${option.flag} ${issue.message}` : `--${option.flag} (${option.env}) ${issue.message}`;
       }),
-    );
-  }
-  if ((parsed.data.tlsCert === undefined) !== (parsed.data.tlsKey === undefined)) {
-    throw new ConfigError(['--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate']);
+      ...(unpaired ? ['--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate'] : []),
+    ]);
   }
   return parsed.data;
 }

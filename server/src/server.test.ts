@@ -22,7 +22,7 @@ describe('the composed server', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'algwatch-server-'));
     const config = parseServerConfig(
-      ['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--data-dir', dataDir],
+      ['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', dataDir],
       {},
     );
     server = await startServer(config, pino({ level: 'silent' }));

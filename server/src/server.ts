@@ -34,6 +34,12 @@ import type { LoginThrottleOptions } from './web/login-throttle.js';
 import { watchTokenRevocations } from './ingest/revocation-watch.js';
 import { guardHandshakes } from './ingest/handshake-guard.js';
 import { DEFAULT_SITE_QUOTA } from './ingest/site-quota.js';
+import { AGENT_NAMESPACE } from '@algwatch/protocol/events';
+import { InfluxTimeSeriesStore } from './storage/influx-store.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
+import { meteredLimiter, meteredSignedProbes } from './metrics/metered-rate-limiter.js';
+import { serveMetrics } from './metrics/serve-metrics.js';
+import { firingAlertsBySeverity } from './metrics/firing-alerts.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -44,6 +50,10 @@ export interface RunningServer {
   readonly relational: RelationalStore;
   readonly timeSeries: TimeSeriesStore;
   readonly agents: AgentGateway;
+  /** The Prometheus registry behind /metrics (alerting and others register their metrics here). */
+  readonly metrics: ServerMetrics;
+  /** The port /metrics listens on; undefined when it could not listen (logged). */
+  readonly metricsPort: number | undefined;
   /** Every newly stored batch of results, once each (alerting and the dashboard subscribe). */
   readonly results: ResultsFeed;
   /** The alert engine; null when started with `alerting: false`. */
@@ -90,6 +100,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
 
     // One budget per source address shared by SIP and STUN: a spoofed flood gets little back.
     const limiter = new SourceRateLimiter({ ratePerSecond: 200, burst: 2000, maxSources: 100_000 });
+    const metrics = new ServerMetrics();
     // Signed probes pay from their site's budget instead, out of a spoofer's reach (keys loaded below).
     const signedProbes = new SignedProbes(DEFAULT_SITE_PROBE_BUDGET);
     const stun = await listening('STUN', () =>
@@ -98,8 +109,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         ...(config.altAddress ? { altAddress: config.altAddress } : {}),
         port: config.stunPort,
         altPort: config.stunAltPort,
-        limiter,
-        signedProbes,
+        limiter: meteredLimiter(limiter, 'stun', metrics),
+        signedProbes: meteredSignedProbes(signedProbes, 'stun', metrics),
         log: emit,
       }),
     );
@@ -124,8 +135,8 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         tlsPort: config.tlsPort,
         tls: { key: tls.key, cert: tls.cert },
         maxConnections: config.sipMaxConnections,
-        limiter,
-        signedProbes,
+        limiter: meteredLimiter(limiter, 'sip', metrics),
+        signedProbes: meteredSignedProbes(signedProbes, 'sip', metrics),
         log: emit,
       }),
     );
@@ -143,11 +154,13 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     const timeSeries = await openTimeSeriesStore({
       dataDir: config.dataDir,
       log,
+      onInfluxWrite: metrics.observeInfluxWrite,
       ...(config.influxUrl ? { influxUrl: config.influxUrl } : {}),
     }).catch((err: Error) => {
       throw new StartupError(err.message);
     });
     closers.push(() => timeSeries.close());
+    if (timeSeries instanceof InfluxTimeSeriesStore) metrics.measureSpoolWith(() => timeSeries.spooledBytes);
 
     const results = new ResultsFeed((err) => log.error({ err }, 'results subscriber failed'));
     const onResults = hooks.onResults;
@@ -169,6 +182,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
             attempts: config.notifyAttempts,
             attemptTimeoutMs: config.notifyTimeoutMs,
             signal: stopping.signal,
+            onOutcome: (kind, outcome) => metrics.recordDelivery(kind, outcome),
           }),
         timing: { groupWaitMs: config.alertGroupWaitMs, groupIntervalMs: config.alertGroupIntervalMs, repeatIntervalMs: config.alertRepeatIntervalMs },
         agentOfflineAfterMs: config.agentOfflineAfterMs,
@@ -177,6 +191,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         throw new StartupError(`alerting could not start: ${err.message}`);
       });
       alerts = engine;
+      metrics.countFiringAlertsWith(() => firingAlertsBySeverity(relational.db));
       results.subscribe(engine.onResults);
       closers.push(() => engine.close());
       // Runs before engine.close (closers run last first): retrying deliveries end, then the engine drains.
@@ -213,7 +228,9 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
         resultsBurst: Math.max(DEFAULT_SITE_QUOTA.resultsBurst, config.siteResultsPerSecond * 10),
         bytesPerDay: config.siteMbPerDay * 1024 * 1024,
       },
+      onBatchIngested: metrics.observeBatch,
       onResults: (site, stored, agentId) => {
+        metrics.recordResults(stored);
         results.publish({ site, agentId, results: stored });
       },
     });
@@ -246,6 +263,9 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
     const pruning = setInterval(() => void pruneSeenResults(relational, log), SEEN_RESULTS_PRUNE_EVERY_MS);
     pruning.unref();
     closers.push(async () => clearInterval(pruning));
+    metrics.countAgentsWith(() => io.of(AGENT_NAMESPACE).sockets.size);
+    const metricsEndpoint = await serveMetrics(config, metrics, log);
+    if (metricsEndpoint) closers.push(() => metricsEndpoint.close());
     const httpPort = await listen(http, config.httpPort, config.httpBind);
     // Order matters on the way down: stop taking results before the stores close.
     closers.push(async () => {
@@ -257,7 +277,7 @@ export async function startServer(config: ServerConfig, log: Logger, hooks: Star
       { bind: config.bind, altAddress: config.altAddress ?? null, sip: sip.ports, stun: stun.sockets, httpPort },
       'algwatch server listening',
     );
-    return { httpPort, sip, stun, relational, timeSeries, agents, results, alerts, close: closeAll };
+    return { httpPort, sip, stun, relational, timeSeries, agents, results, alerts, metrics, metricsPort: metricsEndpoint?.port, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

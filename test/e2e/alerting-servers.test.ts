@@ -72,7 +72,7 @@ describe('alerting with two server processes on one PostgreSQL', () => {
 
     for (const name of ['one', 'two']) {
       const server = startProcess(process.execPath, [
-        SERVER_BIN, '--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0',
+        SERVER_BIN, '--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--metrics-port', '0',
         '--data-dir', join(work, name), '--database-url', databaseUrl,
         '--alert-group-wait', '1s', '--alert-group-interval', '1s', '--notify-timeout', '1s', '--notify-attempts', '2',
       ]);

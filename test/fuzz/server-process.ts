@@ -54,7 +54,7 @@ export async function startReflectorServer(): Promise<ReflectorServer> {
   const logFd = openSync(logPath, 'w');
   const child = spawn(
     process.execPath,
-    [SERVER_BIN, '--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--stun-alt-port', '0', '--http-port', '0', '--data-dir', dataDir],
+    [SERVER_BIN, '--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--stun-alt-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', dataDir],
     { stdio: ['ignore', logFd, 'pipe'] },
   );
   closeSync(logFd);

@@ -19,7 +19,7 @@ export type FindingCode =
   | 'nat_symmetric' | 'nat_mapping_worse' | 'public_address_changed' | 'port_preservation_lost'
   | 'udp_binding_short' | 'udp_binding_halved'
   | 'target_down' | 'target_error' | 'target_maintenance' | 'target_slow' | 'target_lossy'
-  | 'stun_failing' | 'agent_offline'
+  | 'stun_failing' | 'agent_offline' | 'site_no_results'
   | 'rtp_no_audio' | 'rtp_one_way_audio' | 'rtp_pinhole_open' | 'rtp_poor_mos'
   | 'sip_alg_on_path';
 

@@ -11,6 +11,8 @@ const CONTRACT_CODES: FindingCode[] = [
   'udp_binding_short', 'udp_binding_halved',
   'target_down', 'target_error', 'target_maintenance', 'target_slow', 'target_lossy',
   'stun_failing', 'agent_offline',
+  // The alert rules' absence of results (issue 11).
+  'site_no_results',
   // Added by issue 14 (the contract is extended only by adding).
   'rtp_no_audio', 'rtp_one_way_audio', 'rtp_pinhole_open', 'rtp_poor_mos',
   'sip_alg_on_path',

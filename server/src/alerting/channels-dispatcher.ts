@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { RelationalDatabase } from '../relational/schema.js';
-import { ChannelStore } from './channels/channel-store.js';
+import { ChannelStore, type Channel } from './channels/channel-store.js';
 import { deliver, type DeliveryLog } from './channels/deliver.js';
 import type { AlertDispatcher } from './dispatch.js';
 
@@ -17,6 +17,8 @@ export interface ChannelsDispatcherOptions {
   attemptTimeoutMs?: number;
   /** Aborted when the server stops: deliveries give up instead of holding the shutdown. */
   signal?: AbortSignal;
+  /** Told each channel's final outcome (metrics count the failures by channel kind). */
+  onOutcome?: (kind: Channel['destination']['kind'], outcome: { delivered: boolean }) => void;
 }
 
 export function channelsDispatcher(options: ChannelsDispatcherOptions): AlertDispatcher {
@@ -25,16 +27,18 @@ export function channelsDispatcher(options: ChannelsDispatcherOptions): AlertDis
     async dispatch(notification) {
       const channels = await store.forTenant(notification.tenant);
       const outcomes = await Promise.all(
-        channels.map((channel) =>
-          deliver(channel, notification, {
+        channels.map(async (channel) => {
+          const outcome = await deliver(channel, notification, {
             store,
             smtpFrom: options.smtpFrom,
             log: options.log,
             ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
             ...(options.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: options.attemptTimeoutMs } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
-          }),
-        ),
+          });
+          options.onOutcome?.(channel.destination.kind, outcome);
+          return outcome;
+        }),
       );
       return outcomes.map((o) => (o.delivered ? { channel: o.channel, ok: true } : { channel: o.channel, ok: false, error: o.error }));
     },

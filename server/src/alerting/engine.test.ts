@@ -200,4 +200,40 @@ describe.each(TEST_DATABASES)('alert engine on %s', (_label, createDatabase) => 
     expect(dispatcher.sent[1]).toMatchObject({ status: 'resolved' });
     expect(dispatcher.sent.flatMap((n) => n.alerts.map((a) => a.target))).not.toContain('back');
   });
+
+  it('raises site_no_results for a site whose agent beats but sends no results, and resolves it when results come again', async () => {
+    const { site } = await relational.createSite('no-results-hq', 'acme');
+    const heartbeat = { at: Date.now(), outboxDepth: 0, rssBytes: 1, uptimeS: 1 };
+    await relational.recordAgentHello(site.id, { agentId: 'desk', hostname: 'desk-pc', version: '1' });
+    // 0.01 minutes: the rule's threshold is in minutes (15 by default).
+    await new RuleOverrideStore(relational.db).setOverride('site', site.id, 'site_no_results', { threshold: 0.01 });
+    const beating = setInterval(() => void relational.recordHeartbeat(site.id, 'desk', heartbeat), 100);
+    const dispatcher = recordingDispatcher();
+    try {
+      const engine = await start(dispatcher, { agentOfflineAfterMs: 5_000, offlineCheckMs: 50 });
+      deliver(engine, site, [sipAlgResult('udp', 'clean')], 'desk');
+      await waitFor('the no-results message', () => dispatcher.sent.length === 1);
+      expect(dispatcher.sent[0]?.alerts.map((a) => [a.rule, a.agent, a.severity])).toEqual([['site_no_results', 'desk', 'warning']]);
+      expect(dispatcher.sent[0]?.alerts[0]?.summary).toMatch(/^no probe result from no-results-hq since .* while its agent sends heartbeats$/);
+      deliver(engine, site, [sipAlgResult('udp', 'clean')], 'desk');
+      await waitFor('the resolution', () => dispatcher.sent.length === 2);
+      expect(dispatcher.sent[1]).toMatchObject({ status: 'resolved' });
+    } finally {
+      clearInterval(beating);
+    }
+  });
+
+  it('says nothing of a quiet site whose agents are offline (agent_offline speaks for them)', async () => {
+    const { site } = await relational.createSite('dark-hq', 'acme');
+    await relational.recordAgentHello(site.id, { agentId: 'desk', hostname: 'desk-pc', version: '1' });
+    await relational.db.updateTable('agents').set({ last_seen_at: new Date(Date.now() - 3_600_000).toISOString() }).where('site_id', '=', site.id).execute();
+    await new RuleOverrideStore(relational.db).setOverride('site', site.id, 'site_no_results', { threshold: 0.001 });
+    await new RuleOverrideStore(relational.db).setOverride('site', site.id, 'agent_offline', { enabled: false });
+    const dispatcher = recordingDispatcher();
+    const engine = await start(dispatcher, { agentOfflineAfterMs: 1_000, offlineCheckMs: 50 });
+    deliver(engine, site, [sipAlgResult('udp', 'clean')], 'desk');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await engine.idle();
+    expect(dispatcher.sent.flatMap((n) => n.alerts.map((a) => a.rule))).not.toContain('site_no_results');
+  });
 });

@@ -23,6 +23,7 @@ import { applyObservation, applyTick, type AlertRecord, type Transition } from '
 import { sendGroup } from './send-group.js';
 import { listAgentsLastSeen } from './agents-last-seen.js';
 import { offlineObservations } from './agent-offline.js';
+import { lastStoredAt, quietSiteObservations } from './site-no-results.js';
 import { resolveRuleSettings, type RuleName, type RuleOverride, type RuleSettings } from './rule-settings.js';
 import { RuleOverrideStore } from './rule-store.js';
 import { observeResult, type Observation, type RuleContext } from './rules/index.js';
@@ -55,6 +56,8 @@ export class AlertEngine {
   private readonly schedule: GroupSchedule;
   private readonly timing: GroupTiming;
   private readonly offlineAfterMs: number;
+  /** When this server last stored a result of each site (the site_no_results rule). */
+  private readonly lastResultHere = new Map<string, { site: Site; at: number; agentId: string }>();
   private readonly sites = new Map<string, SiteAlerts>();
   private readonly firing = new Map<string, AlertRecord>();
   private readonly flushes = new Map<string, Promise<void>>();
@@ -93,7 +96,16 @@ export class AlertEngine {
   readonly onResults = (batch: StoredResults): void => {
     if (this.closed) return;
     const now = Date.now();
-    this.enqueue(batch.site, (state) => this.evaluate(state, batch.agentId, batch.results, now));
+    this.lastResultHere.set(batch.site.id, { site: batch.site, at: now, agentId: batch.agentId });
+    this.enqueue(batch.site, async (state) => {
+      await this.evaluate(state, batch.agentId, batch.results, now);
+      // Results again: a site_no_results alert of the site resolves (only a firing one needs a word).
+      const quiet = state.records.get(state.fingerprint('site_no_results'));
+      if (quiet && quiet.state !== 'resolved') {
+        await this.observe(state, quiet, { rule: 'site_no_results', active: false }, batch.agentId, now);
+        state.markIfChanged(quiet);
+      }
+    });
   };
 
   /** idle resolves once every queued evaluation and running flush has finished (tests, shutdown). */
@@ -327,7 +339,25 @@ export class AlertEngine {
       return state?.records.get(state.fingerprint('agent_offline', agentId))?.state === 'firing';
     };
     const check = { now, startedAt: this.startedAt, offlineAfterMs: this.offlineAfterMs, firing };
-    for (const { agent, observation } of offlineObservations(await listAgentsLastSeen(this.options.relational.db), check)) {
+    const agents = await listAgentsLastSeen(this.options.relational.db);
+    const quiet = await quietSiteObservations(this.lastResultHere, agents, {
+      now,
+      offlineAfterMs: this.offlineAfterMs,
+      quietAfterMs: (site) => {
+        const settings = this.settingsFor('site_no_results', site);
+        return settings.enabled && settings.threshold !== null ? settings.threshold * 60_000 : null;
+      },
+      lastStoredAt: (siteId) => lastStoredAt(this.options.relational.db, siteId),
+    });
+    for (const { site, observation } of quiet) {
+      const agentId = this.lastResultHere.get(site.id)?.agentId ?? '';
+      this.enqueue(site, async (state) => {
+        const record = this.recordFor(state, 'site_no_results');
+        await this.observe(state, record, observation, agentId, now);
+        state.markIfChanged(record);
+      });
+    }
+    for (const { agent, observation } of offlineObservations(agents, check)) {
       if (!this.settingsFor('agent_offline', agent.site).enabled) continue;
       this.enqueue(agent.site, async (state) => {
         const record = this.recordFor(state, 'agent_offline', agent.agentId);

@@ -25,6 +25,7 @@ export const RULE_NAMES = [
   'sip_alg_on_path',
   'stun_failing',
   'agent_offline',
+  'site_no_results',
 ] as const satisfies readonly FindingCode[];
 export type RuleName = (typeof RULE_NAMES)[number];
 
@@ -42,7 +43,8 @@ export interface RuleSettings {
   /**
    * The rule's number, null where the rule has none: consecutive failures (target_down,
    * stun_failing, sip_udp_blocked), milliseconds (target_slow), percent (target_lossy), seconds
-   * (udp_binding_short; null = the site's keep-alive interval), ratio (udp_binding_halved).
+   * (udp_binding_short; null = the site's keep-alive interval), ratio (udp_binding_halved), minutes
+   * (site_no_results).
    */
   threshold: number | null;
   /** target_error / target_maintenance: the SIP status codes that count, e.g. "400-502,504-699". */
@@ -99,6 +101,9 @@ export const DEFAULT_RULE_SETTINGS: Readonly<Record<RuleName, RuleSettings>> = {
   sip_alg_on_path: base('sip_alg_on_path', { clearAfter: 2 }),
   stun_failing: base('stun_failing', { threshold: 3 }),
   agent_offline: base('agent_offline'),
+  // Minutes without a result while an agent is connected. The default schedule sends a STUN
+  // mapping every minute and keep-alives every 30 s; a site that turned those off raises it.
+  site_no_results: base('site_no_results', { threshold: 15 }),
 };
 
 /** resolveRuleSettings applies the tenant's override, then the site's, to the rule's defaults. */

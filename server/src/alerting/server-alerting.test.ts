@@ -26,7 +26,7 @@ describe('alerting in the running server', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'algwatch-alerting-'));
     const config = parseServerConfig(
-      ['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--data-dir', dataDir,
+      ['--bind', '127.0.0.1', '--sip-port', '0', '--tls-port', '0', '--stun-port', '0', '--http-port', '0', '--metrics-port', '0', '--data-dir', dataDir,
         '--alert-group-wait', '0', '--alert-group-interval', '100ms', '--public-url', 'https://algwatch.msp.example'],
       {},
     );

@@ -19,7 +19,7 @@ describe.each(TEST_DATABASES)('site command on %s', (_label, createDatabase) => 
     await database?.drop();
   });
 
-  it('adds a site and prints the agent command with the token alone on the last line', async () => {
+  it('adds a site and prints the agent command, the install command, and the token alone on the last line', async () => {
     const { code, stdout, stderr } = await run(['add', 'acme-hq', '--tenant', 'acme'], options);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const lines = stdout.trimEnd().split('\n');
@@ -28,6 +28,7 @@ describe.each(TEST_DATABASES)('site command on %s', (_label, createDatabase) => 
     expect(lines).toEqual([
       'created site acme-hq in tenant acme; the token is shown once, only its hash is kept',
       `algwatch-agent run --server http://algwatch.example.net:8080 --token ${token}`,
+      `sudo sh install-agent.sh --server http://algwatch.example.net:8080 --token ${token}`,
       token,
     ]);
 

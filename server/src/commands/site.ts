@@ -9,11 +9,13 @@
  * passes from ALGWATCH_* variables), and `add` takes `--server-url URL` for the printed command
  * (default http://<this hostname>:8080).
  *
- * `site add` prints exactly three lines on stdout; the last one is the token alone, so a script takes
- * it with `tail -n 1`:
+ * `site add` prints exactly four lines on stdout; the last one is the token alone, so a script takes
+ * it with `tail -n 1`; the third is the one-line install on a site box (deploy/install-agent.sh run
+ * next to the packed agent, README "Installing the agent on a site box"):
  *
  *   created site NAME in tenant TENANT; the token is shown once, only its hash is kept
  *   algwatch-agent run --server http://HOST:8080 --token TOKEN
+ *   sudo sh install-agent.sh --server http://HOST:8080 --token TOKEN
  *   TOKEN
  *
  * Exit codes: 0 done; 1 refused (site exists, unknown site, bad name), message on stderr; 2 bad
@@ -74,6 +76,7 @@ export async function siteCommand(argv: string[], options: SiteCommandOptions): 
         const serverUrl = parsed.serverUrl ?? options.serverUrl ?? `http://${hostname()}:8080`;
         stdout.write(`created site ${site.name} in tenant ${site.tenantName}; the token is shown once, only its hash is kept\n`);
         stdout.write(`algwatch-agent run --server ${serverUrl} --token ${token}\n`);
+        stdout.write(`${installCommand(serverUrl, token)}\n`);
         stdout.write(`${token}\n`);
         return 0;
       }
@@ -142,4 +145,12 @@ export function formatSiteTable(sites: SiteSummary[]): string {
 
 function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+/**
+ * installCommand is the one line a technician runs on a site box, in the directory holding
+ * install-agent.sh and algwatch-agent-VERSION.tgz: it installs the agent as a systemd service.
+ */
+export function installCommand(serverUrl: string, token: string): string {
+  return `sudo sh install-agent.sh --server ${serverUrl} --token ${token}`;
 }

@@ -35,6 +35,8 @@ export interface IngestDeps {
   seenResults?: Pick<SeenResultStore, 'markResultsSeen'>;
   /** Where the fingerprints of known ids are read: a SeenResultStore over `relational.db` by default. */
   knownResults?: Pick<SeenResultStore, 'knownFingerprints'>;
+  /** Told each batch's time from arrival to acknowledgement and whether it was stored (metrics). */
+  onBatchIngested?: (seconds: number, stored: boolean) => void;
 }
 
 /** IngestSource is who sent a batch, as established by the token, never by the payload. */
@@ -59,6 +61,13 @@ export const STORAGE_UNAVAILABLE = 'storage unavailable: results not stored, sen
  * malformed, or storage failed.
  */
 export async function ingestResults(deps: IngestDeps, source: IngestSource, payload: unknown): Promise<ResultsAck> {
+  const started = performance.now();
+  const ack = await ingestBatch(deps, source, payload);
+  deps.onBatchIngested?.((performance.now() - started) / 1000, ack.ok);
+  return ack;
+}
+
+async function ingestBatch(deps: IngestDeps, source: IngestSource, payload: unknown): Promise<ResultsAck> {
   const logFields = { site: source.site.name, tenant: source.site.tenantName, agent: source.agentId };
   const envelope = batchEnvelopeSchema.safeParse(payload);
   if (!envelope.success) {

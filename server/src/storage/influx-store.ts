@@ -37,6 +37,8 @@ export interface InfluxStoreOptions {
   /** Drain retry back-off, doubling from min to max (defaults 250 ms and 30 s). */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Told the duration of every write to InfluxDB (direct or from the spool) and whether it worked. */
+  onWrite?: (seconds: number, ok: boolean) => void;
 }
 
 export type InfluxStoreState = 'direct' | 'spooling';
@@ -162,7 +164,7 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
   private async persist(batch: StoredPoint[]): Promise<void> {
     if (this.mode === 'direct') {
       try {
-        await this.influx.writePoints(batch.map(toInfluxPoint), { ...WRITE_OPTIONS, database: this.target.database });
+        await this.timedWrite(batch);
         return;
       } catch (err) {
         if (!isRetryable(err)) return this.setAside(batch, oneLine(err));
@@ -215,7 +217,7 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
           continue;
         }
         try {
-          await this.influx.writePoints(next.record.map(toInfluxPoint), { ...WRITE_OPTIONS, database: this.target.database });
+          await this.timedWrite(next.record);
         } catch (err) {
           if (isRetryable(err)) throw err;
           await this.setAside(next.record, oneLine(err));
@@ -236,6 +238,18 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
       }
     }
     if (drained > 0) this.log.info({ batches: drained, state: this.mode }, 'drained spooled batches into InfluxDB');
+  }
+
+  /** timedWrite writes one batch to InfluxDB and tells options.onWrite how long it took and whether it worked. */
+  private async timedWrite(points: StoredPoint[]): Promise<void> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      await this.influx.writePoints(points.map(toInfluxPoint), { ...WRITE_OPTIONS, database: this.target.database });
+      ok = true;
+    } finally {
+      this.options.onWrite?.((performance.now() - started) / 1000, ok);
+    }
   }
 
   /** setAside keeps a batch InfluxDB (or the schema) refused where a person can inspect it. */

@@ -13,6 +13,8 @@ export interface OpenTimeSeriesOptions {
   /** Holds the SQLite file, or the InfluxDB spool and set-aside batches. */
   dataDir: string;
   log?: Logger;
+  /** Told the duration of every InfluxDB write and whether it worked (metrics); unused with SQLite. */
+  onInfluxWrite?: (seconds: number, ok: boolean) => void;
 }
 
 /**
@@ -26,7 +28,12 @@ export async function openTimeSeriesStore(options: OpenTimeSeriesOptions): Promi
     options.log?.info({ path: store.path }, 'time series: embedded SQLite');
     return store;
   }
-  const store = new InfluxTimeSeriesStore({ url: options.influxUrl, dataDir: options.dataDir, log: options.log });
+  const store = new InfluxTimeSeriesStore({
+    url: options.influxUrl,
+    dataDir: options.dataDir,
+    log: options.log,
+    ...(options.onInfluxWrite ? { onWrite: options.onInfluxWrite } : {}),
+  });
   await store.start();
   options.log?.info({ url: store.target.redactedUrl, state: store.state }, 'time series: InfluxDB');
   return store;
