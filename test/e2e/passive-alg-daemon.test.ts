@@ -14,6 +14,7 @@ import { runCommand, type ManagedProcess } from '../helpers/process.js';
 import { startKamailio, type RunningKamailio } from '../testbed/kamailio.js';
 import { requireNetns } from '../testbed/netns-gate.js';
 import { TESTBED_ADDRESSES as A, TESTBED_INTERFACES, useTopology } from '../testbed/topology.js';
+import { fleetProblemsOf } from '../helpers/namespace-dashboard.js';
 import { assertBuilt } from './algwatch-processes.js';
 
 const netns = requireNetns();
@@ -62,20 +63,10 @@ describe.runIf(netns)('the agent daemon flags the SIP ALG on the path to the sit
   });
 
   it('shows the finding naming the PBX and both addresses on the dashboard', async () => {
-    const base = `http://${A.server}:8080`;
-    const jar = join(serverDataDir, 'cookies.txt');
-    const curl = async (args: string[]) => (await topology().exec('wan', 'curl', ['-s', '-b', jar, '-c', jar, ...args])).stdout;
-    const form = await curl([`${base}/login`]);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
-    await curl(['-H', `origin: ${base}`, '--data-urlencode', 'username=tech', '--data-urlencode', `password=${password}`, '--data-urlencode', `csrf=${csrf}`, '--data-urlencode', 'next=/', `${base}/login`]);
-    const deadline = Date.now() + 45_000;
-    let problems: string[] = [];
-    while (Date.now() < deadline) {
-      const fleet = JSON.parse((await curl([`${base}/api/fleet`])) || '{}') as { rows?: Array<{ site: string; problems: string[] }> };
-      problems = fleet.rows?.find((row) => row.site === 'branch')?.problems ?? [];
-      if (problems.some((problem) => problem.includes('SIP ALG on the path to'))) break;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
+    const problems = await fleetProblemsOf(topology(), {
+      namespace: 'wan', base: `http://${A.server}:8080`, cookieJar: join(serverDataDir, 'cookies.txt'),
+      username: 'tech', password, site: 'branch', awaited: 'SIP ALG on the path to', timeoutMs: 45_000,
+    });
     const finding = problems.find((problem) => problem.includes('SIP ALG on the path to')) ?? problems.join('\n');
     expect(finding).toContain('SIP ALG on the path to pbx (UDP)');
     expect(finding).toContain(`Via received=${A.agent}`);

@@ -13,6 +13,7 @@ import { openRelationalStore } from '../../server/src/relational/open.js';
 import { runCommand, type ManagedProcess } from '../helpers/process.js';
 import { requireNetns } from '../testbed/netns-gate.js';
 import { TESTBED_ADDRESSES as A, useTopology } from '../testbed/topology.js';
+import { fleetProblemsOf } from '../helpers/namespace-dashboard.js';
 import { assertBuilt } from './algwatch-processes.js';
 
 const netns = requireNetns();
@@ -54,21 +55,10 @@ describe.runIf(netns)('the agent daemon runs rtp-path on its schedule through pl
   });
 
   it('shows the one-way finding with its cause on the dashboard', async () => {
-    const base = `http://${A.server}:8080`;
-    const jar = join(serverDataDir, 'cookies.txt');
-    const curl = async (args: string[]) => (await topology().exec('wan', 'curl', ['-s', '-b', jar, '-c', jar, ...args])).stdout;
-    // Log in through the form as a browser would: its hidden CSRF token, then the session cookie.
-    const form = await curl([`${base}/login`]);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
-    await curl(['-H', `origin: ${base}`, '--data-urlencode', 'username=tech', '--data-urlencode', `password=${password}`, '--data-urlencode', `csrf=${csrf}`, '--data-urlencode', 'next=/', `${base}/login`]);
-    const deadline = Date.now() + 45_000;
-    let problems: string[] = [];
-    while (Date.now() < deadline) {
-      const fleet = JSON.parse((await curl([`${base}/api/fleet`])) || '{}') as { rows?: Array<{ site: string; problems: string[] }> };
-      problems = fleet.rows?.find((row) => row.site === 'branch')?.problems ?? [];
-      if (problems.some((problem) => problem.includes('the SDP carries'))) break;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
+    const problems = await fleetProblemsOf(topology(), {
+      namespace: 'wan', base: `http://${A.server}:8080`, cookieJar: join(serverDataDir, 'cookies.txt'),
+      username: 'tech', password, site: 'branch', awaited: 'the SDP carries', timeoutMs: 45_000,
+    });
     expect(problems.join('\n')).toContain(`the SDP carries ${A.agent} but media comes from ${A.routerWan}`);
   }, 60_000);
 });
